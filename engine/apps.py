@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EngineConfig(AppConfig):
+    name = "engine"
+    verbose_name = "Waymark engine"
+
+    def ready(self) -> None:
+        from engine import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,75 @@
+"""System checks for a misconfigured Waymark, with coded ids and hints."""
+
+from __future__ import annotations
+
+import shutil
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from engine.conf import SCHEDULER_BACKENDS, waymark_setting
+
+BROKER_KEYS = ("orm", "redis", "django_redis", "sqs", "iron_mq", "mongo", "broker_class")
+
+
+@register(Tags.compatibility)
+def check_graphviz(app_configs, **kwargs):
+    if shutil.which("dot"):
+        return []
+    return [
+        Warning(
+            "Graphviz's `dot` program was not found on PATH: the designer cannot draw graphs.",
+            hint="Install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu) "
+            "or `brew install graphviz` (macOS).",
+            id="waymark.W001",
+        )
+    ]
+
+
+@register()
+def check_broker(app_configs, **kwargs):
+    conf = getattr(settings, "Q_CLUSTER", None)
+    if isinstance(conf, dict) and any(conf.get(k) for k in BROKER_KEYS):
+        return []
+    return [
+        Error(
+            "No Django-Q2 broker is configured: automatic steps, timers and webhooks will "
+            "never run.",
+            hint="Set Q_CLUSTER['orm'] = 'default' (the embedded default) or set REDIS_URL.",
+            id="waymark.E002",
+        )
+    ]
+
+
+@register()
+def check_scheduler_backend(app_configs, **kwargs):
+    path = waymark_setting("SCHEDULER_BACKEND")
+    path = SCHEDULER_BACKENDS.get(path, path)
+    try:
+        import_string(path)
+    except ImportError as exc:
+        return [
+            Error(
+                f"Unknown scheduler backend {path!r}: {exc}",
+                hint="Set WAYMARK_SCHEDULER_BACKEND to one of "
+                + ", ".join(sorted(SCHEDULER_BACKENDS))
+                + " or a dotted path to a SchedulerBackend subclass.",
+                id="waymark.E003",
+            )
+        ]
+    return []
+
+
+@register()
+def check_condition_strategy(app_configs, **kwargs):
+    strategy = waymark_setting("CONDITION_STRATEGY")
+    if strategy in ("compatible", "strict"):
+        return []
+    return [
+        Error(
+            f"Unknown condition strategy {strategy!r}.",
+            hint="Set WAYMARK_CONDITION_STRATEGY to 'compatible' or 'strict'.",
+            id="waymark.E004",
+        )
+    ]

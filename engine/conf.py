@@ -1,0 +1,73 @@
+"""Waymark's settings: the one place that reads them, with their defaults.
+
+Each is a Django setting named ``WAYMARK_<NAME>``; read them through
+``waymark_setting(NAME)`` at call time (never at import time) so tests and
+deployments can override them.
+
+| setting                     | default                                  | meaning |
+|-----------------------------|------------------------------------------|---------|
+| SCHEDULER_BACKEND           | "engine.scheduler.DjangoQSchedulerBackend" | who runs timers and scans: Django-Q2, cron, or immediate (tests) |
+| CONDITION_STRATEGY          | "compatible"                             | "compatible": an invalid condition is kept with a warning and, at run time, compared as text with instance.condition; "strict": rejected on save, false at run time |
+| AUDIT_ENABLED               | True                                     | record audit events |
+| SLA_ENABLED                 | True                                     | the SLA scan marks warned / breached workitems |
+| SLA_NOTIFY                  | True                                     | e-mail the assignee (or candidates) on warning and breach |
+| SLA_AUTO_ASSIGN             | False                                    | on breach, offer the workitem to the activity's roles again (escalation) |
+| COMPENSATION_AUTO           | False                                    | run an activity's compensation handler as soon as its workitem falls out |
+| WEBHOOK_ENABLED             | True                                     | deliver audit events to webhook endpoints |
+| WEBHOOK_TIMEOUT             | 5                                        | seconds per webhook delivery attempt |
+| WEBHOOK_ALLOW_PRIVATE       | False                                    | allow webhook URLs that resolve to private / loopback / link-local addresses |
+| WEBHOOK_MAX_ATTEMPTS        | 6                                        | delivery attempts before a delivery is given up |
+| TENANT_RESOLVER             | None                                     | dotted path of ``f(request_or_user) -> {"tenant_id": ..., "org_id": ...}`` |
+| TENANT_FILTER               | None                                     | dotted path of ``f(queryset, tenant) -> queryset`` applied to every list and lookup |
+| SIGNAL_RETENTION            | "1d"                                     | how long a signal that arrived before its run waits is kept |
+| TIMER_POLL_SECONDS          | 0.5                                      | how often the timer loop looks for due timers |
+| RECONCILE_AFTER_SECONDS     | 120                                      | a dispatched step not picked up after this long is dispatched again |
+| MAX_STEPS_PER_RUN           | 10000                                    | a run that takes more steps gets an incident (loops without exit) |
+| MAX_DATA_BYTES              | 262144                                   | largest run data, as JSON |
+| HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    "SCHEDULER_BACKEND": "engine.scheduler.DjangoQSchedulerBackend",
+    "CONDITION_STRATEGY": "compatible",
+    "AUDIT_ENABLED": True,
+    "SLA_ENABLED": True,
+    "SLA_NOTIFY": True,
+    "SLA_AUTO_ASSIGN": False,
+    "COMPENSATION_AUTO": False,
+    "WEBHOOK_ENABLED": True,
+    "WEBHOOK_TIMEOUT": 5,
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    "WEBHOOK_MAX_ATTEMPTS": 6,
+    "TENANT_RESOLVER": None,
+    "TENANT_FILTER": None,
+    "SIGNAL_RETENTION": "1d",
+    "TIMER_POLL_SECONDS": 0.5,
+    "RECONCILE_AFTER_SECONDS": 120,
+    "MAX_STEPS_PER_RUN": 10_000,
+    "MAX_DATA_BYTES": 262_144,
+    "HANDLERS": {},
+}
+
+SCHEDULER_BACKENDS = {
+    "django_q": "engine.scheduler.DjangoQSchedulerBackend",
+    "cron": "engine.scheduler.CronSchedulerBackend",
+    "immediate": "engine.scheduler.ImmediateSchedulerBackend",
+}
+
+
+def waymark_setting(name: str) -> Any:
+    """The value of ``settings.WAYMARK_<name>``, or its documented default."""
+    if name not in DEFAULTS:
+        raise KeyError(f"unknown Waymark setting {name!r}")
+    return getattr(settings, f"WAYMARK_{name}", DEFAULTS[name])
+
+
+def condition_strategy() -> str:
+    return str(waymark_setting("CONDITION_STRATEGY"))

@@ -1,0 +1,72 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_requires_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_login_page_renders(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b"Log in to Waymark" in response.content
+
+
+def test_signed_in_user_sees_home_and_navigation(client, user):
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert b"Waymark" in response.content
+    assert b"Log out" in response.content
+
+
+def test_logout_is_a_post(client, user):
+    client.force_login(user)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_system_checks_are_clean():
+    call_command("check", fail_level="WARNING")
+
+
+def test_unknown_scheduler_backend_is_reported(settings):
+    settings.WAYMARK_SCHEDULER_BACKEND = "nowhere.Backend"
+    with pytest.raises(SystemCheckError, match="waymark.E003"):
+        call_command("check")
+
+
+def test_unknown_condition_strategy_is_reported(settings):
+    settings.WAYMARK_CONDITION_STRATEGY = "lenient"
+    with pytest.raises(SystemCheckError, match="waymark.E004"):
+        call_command("check")
+
+
+def test_missing_broker_is_reported(settings):
+    settings.Q_CLUSTER = {"name": "x"}
+    with pytest.raises(SystemCheckError, match="waymark.E002"):
+        call_command("check")
+
+
+def test_missing_dot_is_reported(monkeypatch):
+    from engine import checks
+
+    monkeypatch.setattr(checks.shutil, "which", lambda name: None)
+    messages = checks.check_graphviz(None)
+    assert [m.id for m in messages] == ["waymark.W001"]
+    assert "apt-get install graphviz" in messages[0].hint
+
+
+def test_demo_command_is_idempotent(django_user_model):
+    call_command("waymark_demo")
+    call_command("waymark_demo")
+    demo = django_user_model.objects.get(username="demo")
+    assert demo.check_password("demo")
+    assert demo.groups.filter(name="approvers").exists()
