@@ -8,5 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("engine.api.urls")),
-    path("", include("designer.urls")),
+    path("", include("designer.monitoring.urls")),  # runs, inbox, process monitoring
+    path("", include("designer.audit.urls")),  # audit log, webhook deliveries
+    path("", include("designer.urls")),  # process library, editor, versions, compare
 ]

@@ -5,9 +5,9 @@ from django.urls import NoReverseMatch, reverse
 
 AREAS = [
     ("processes", "Processes", "designer:process_list", "Design, version and publish processes."),
-    ("runs", "Runs", "designer:run_list", "Watch running processes and fix what failed."),
-    ("inbox", "Inbox", "designer:inbox", "Claim and complete the work waiting for you."),
-    ("audit", "Audit log", "designer:audit_log", "Who changed what, and when."),
+    ("runs", "Runs", "monitoring:run_list", "Watch running processes and fix what failed."),
+    ("inbox", "Inbox", "monitoring:inbox", "Claim and complete the work waiting for you."),
+    ("audit", "Audit log", "audit:log", "Who changed what, and when."),
 ]
 
 

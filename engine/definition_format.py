@@ -1,0 +1,209 @@
+"""The file format of a process version: ``waymark.process/1``, as JSON or YAML.
+
+One file holds one version of one process: the process's code, title,
+description and input schema, then its activities and transitions, each with
+its stable key. Transitions name their source and target by activity key.
+Fields left out take their defaults, and export leaves out fields that hold
+their default, so files stay short and diffs in git stay readable.
+
+Loading collects every problem (with its location, e.g.
+``activities[2].kind``) before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from engine.core.graph import ActivityKind
+
+FORMAT = "waymark.process/1"
+KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+class DefinitionFileError(Exception):
+    """A definition file that cannot be imported, with every problem found."""
+
+    def __init__(self, problems: list[dict[str, str]]):
+        self.problems = problems
+        lines = [f"{p['loc']}: {p['message']}" if p["loc"] else p["message"] for p in problems]
+        super().__init__("; ".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RetrySpec(_Strict):
+    max_attempts: int = Field(3, ge=1, le=100)
+    base_delay: float = Field(2.0, ge=0, le=86_400)
+    backoff_factor: float = Field(2.0, ge=1, le=10)
+    max_delay: float = Field(300.0, ge=0, le=7 * 86_400)
+
+
+class ActivitySpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    kind: ActivityKind
+    name: str = Field("", max_length=200)
+    description: str = Field("", max_length=10_000)
+    x: float | None = None
+    y: float | None = None
+    handler: str = Field("", max_length=255)
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    compensation_handler: str = Field("", max_length=255)
+    roles: list[str] = Field(default_factory=list, max_length=100)
+    allowed_users: list[str] = Field(default_factory=list, max_length=1000)
+    allowed_groups: list[str] = Field(default_factory=list, max_length=100)
+    assignee: str = Field("", max_length=255)
+    outcomes: list[str] = Field(default_factory=list, max_length=50)
+    form_schema: dict[str, Any] = Field(default_factory=dict)
+    sla_warn: str = Field("", max_length=32)
+    sla_duration: str = Field("", max_length=32)
+    timer_duration: str = Field("", max_length=32)
+    timer_date_field: str = Field("", max_length=255)
+    signal_name: str = Field("", max_length=200)
+    correlation: str = Field("", max_length=255)
+    signal_timeout: str = Field("", max_length=32)
+    subprocess_code: str = Field("", max_length=64)
+
+    @field_validator("outcomes", "roles", "allowed_users", "allowed_groups")
+    @classmethod
+    def _no_blank_items(cls, items: list[str]) -> list[str]:
+        cleaned = [item.strip() for item in items]
+        if any(not item for item in cleaned):
+            raise ValueError("items must not be blank")
+        return cleaned
+
+
+class TransitionSpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    source: str
+    target: str
+    name: str = Field("", max_length=200)
+    condition: str = Field("", max_length=2000)
+    priority: int = Field(0, ge=-1_000_000, le=1_000_000)
+    default: bool = False
+
+
+class ProcessSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+
+
+class VersionSpec(_Strict):
+    number: int | None = None
+    status: Literal["draft", "published", "retired"] | None = None
+    note: str = Field("", max_length=10_000)
+
+
+class DefinitionFile(_Strict):
+    format: Literal["waymark.process/1"]
+    process: ProcessSpec
+    version: VersionSpec = Field(default_factory=VersionSpec)
+    activities: list[ActivitySpec] = Field(max_length=5_000)
+    transitions: list[TransitionSpec] = Field(default_factory=list, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> DefinitionFile:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for i, activity in enumerate(self.activities):
+            if activity.key in seen:
+                problems.append(f"activities[{i}].key: duplicate key {activity.key!r}")
+            seen.add(activity.key)
+        transition_keys: set[str] = set()
+        for i, transition in enumerate(self.transitions):
+            if transition.key in transition_keys:
+                problems.append(f"transitions[{i}].key: duplicate key {transition.key!r}")
+            transition_keys.add(transition.key)
+            for end in ("source", "target"):
+                ref = getattr(transition, end)
+                if ref not in seen:
+                    problems.append(f"transitions[{i}].{end}: no activity has the key {ref!r}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _location(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _problems_from(error: ValidationError) -> list[dict[str, str]]:
+    problems = []
+    for item in error.errors():
+        message = item["msg"]
+        if item["type"] == "value_error" and not item["loc"]:
+            # Our cross-reference check reports several located problems at once.
+            for line in str(item["ctx"]["error"]).splitlines():
+                loc, _, text = line.partition(": ")
+                problems.append({"loc": loc, "message": text})
+            continue
+        message = message.removeprefix("Value error, ")
+        problems.append({"loc": _location(item["loc"]), "message": message})
+    return problems
+
+
+def parse_text(text: str | bytes, *, filename: str = "") -> dict[str, Any]:
+    """Read JSON or YAML text into plain data (YAML when the name says so or JSON fails)."""
+    if len(text) > MAX_FILE_BYTES:
+        raise DefinitionFileError(
+            [{"loc": "", "message": f"the file is larger than {MAX_FILE_BYTES // 1024} KiB"}]
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DefinitionFileError(
+                [{"loc": "", "message": f"the file is not UTF-8 text ({exc.reason})"}]
+            ) from exc
+    is_yaml = filename.lower().endswith((".yaml", ".yml"))
+    try:
+        data = yaml.safe_load(text) if is_yaml else json.loads(text)
+    except json.JSONDecodeError as exc:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise DefinitionFileError(
+                [{"loc": f"line {exc.lineno}, column {exc.colno}", "message": exc.msg}]
+            ) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        loc = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise DefinitionFileError([{"loc": loc, "message": str(exc).splitlines()[0]}]) from exc
+    if not isinstance(data, dict):
+        raise DefinitionFileError([{"loc": "", "message": "the file must hold one mapping"}])
+    return data
+
+
+def load(data: dict[str, Any]) -> DefinitionFile:
+    """Validate plain data; raise DefinitionFileError listing every problem."""
+    try:
+        return DefinitionFile.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionFileError(_problems_from(exc)) from exc
+
+
+def dump(data: dict[str, Any], fmt: str = "json") -> str:
+    if fmt == "yaml":
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    raise ValueError(f"unknown format {fmt!r}: use json or yaml")
+
+
+def compact(spec: BaseModel) -> dict[str, Any]:
+    """A spec as data, leaving out fields that hold their default."""
+    return spec.model_dump(mode="json", exclude_defaults=True)
