@@ -271,12 +271,11 @@ class Transition(DraftOnlyModel):
             self.normalize_condition()
         except ConditionError as exc:
             raise ValidationError({"condition": str(exc)}) from exc
-        if self.source_id and self.target_id:
-            if (
-                self.source.version_id != self.version_id
-                or self.target.version_id != self.version_id
-            ):
-                raise ValidationError("A transition connects two activities of its own version.")
+        if self.source_id and self.target_id and (
+            self.source.version_id != self.version_id
+            or self.target.version_id != self.version_id
+        ):
+            raise ValidationError("A transition connects two activities of its own version.")
 
     def normalize_condition(self) -> str | None:
         """Store the canonical condition text; return a warning for kept invalid text."""
