@@ -50,7 +50,12 @@ fi
 stamp=".venv/.installed-$(cat requirements*.txt | sha1sum | cut -c1-12)-$(basename "$REQS")"
 if [ ! -f "$stamp" ]; then
   say "Installing Python packages from $REQS"
-  .venv/bin/pip install -q --disable-pip-version-check -r "$REQS"
+  # (grep drops pip's notes about package folders configured but absent on this machine)
+  if ! .venv/bin/pip install -q --disable-pip-version-check -r "$REQS" >.venv/pip.log 2>&1; then
+    grep -v "is ignored: it is neither" .venv/pip.log >&2 || true
+    die "pip could not install $REQS (full log: .venv/pip.log)"
+  fi
+  grep -v "is ignored: it is neither" .venv/pip.log || true
   touch "$stamp"
 fi
 mkdir -p var

@@ -271,9 +271,13 @@ class Transition(DraftOnlyModel):
             self.normalize_condition()
         except ConditionError as exc:
             raise ValidationError({"condition": str(exc)}) from exc
-        if self.source_id and self.target_id and (
-            self.source.version_id != self.version_id
-            or self.target.version_id != self.version_id
+        if (
+            self.source_id
+            and self.target_id
+            and (
+                self.source.version_id != self.version_id
+                or self.target.version_id != self.version_id
+            )
         ):
             raise ValidationError("A transition connects two activities of its own version.")
 
