@@ -401,13 +401,9 @@ def _check_activity(
             add("WM123", ERROR, "the retry policy needs at least 1 attempt and delays >= 0.")
         if retry.backoff_factor < 1:
             add("WM123", ERROR, "the retry backoff factor must be at least 1.")
-    if activity.compensation_handler and handler_exists is not None:
-        if not handler_exists(activity.compensation_handler):
-            add(
-                "WM114",
-                ERROR,
-                f"the compensation handler {activity.compensation_handler!r} is unknown.",
-            )
+    compensation = activity.compensation_handler
+    if compensation and handler_exists is not None and not handler_exists(compensation):
+        add("WM114", ERROR, f"the compensation handler {compensation!r} is unknown.")
     if activity.kind == ActivityKind.HUMAN:
         duration("SLA warning", activity.sla_warn)
         duration("SLA breach", activity.sla_duration)
