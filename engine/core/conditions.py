@@ -25,6 +25,7 @@ parentheses precedence needs.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -396,6 +397,15 @@ def _strip_quotes(value: str) -> str:
 
 def parse(text: str) -> Condition:
     """Parse a condition; raise ConditionError with the position of the first problem."""
+    if not isinstance(text, str):
+        raise ConditionError("a condition must be text", 0)
+    return _parse_cached(text)
+
+
+# The engine evaluates the same few conditions again and again; parsed trees are
+# immutable, so they can be shared. Errors are not cached (they are re-raised).
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Condition:
     if not isinstance(text, str):
         raise ConditionError("a condition must be text", 0)
     if len(text) > MAX_LENGTH:
