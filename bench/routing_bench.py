@@ -29,7 +29,9 @@ def linear_graph(n: int = 20) -> Graph:
     keys = ["start", *[f"s{i}" for i in range(n)], "end"]
     kinds = [ActivityKind.START, *[ActivityKind.AUTOMATIC] * n, ActivityKind.END]
     activities = [Activity(k, kind, handler="x") for k, kind in zip(keys, kinds, strict=True)]
-    transitions = [Transition(f"t{i}", a, b) for i, (a, b) in enumerate(zip(keys, keys[1:]))]
+    transitions = [
+        Transition(f"t{i}", a, b) for i, (a, b) in enumerate(zip(keys, keys[1:], strict=False))
+    ]
     return Graph(activities, transitions)
 
 
