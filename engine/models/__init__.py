@@ -2,6 +2,8 @@
 
 definitions: Process, Version, Activity, Transition (what people draw)
 audit:       AuditEvent (every state change, who and when)
+runtime:     ProcessInstance, WorkItem, WorkItemCandidate, Token, Timer, Incident,
+             PendingSignal (runs and what is due)
 """
 
 from engine.models.audit import AuditEvent
@@ -14,12 +16,36 @@ from engine.models.definitions import (
     Version,
     VersionStatus,
 )
+from engine.models.runtime import (
+    Incident,
+    IncidentKind,
+    PendingSignal,
+    ProcessInstance,
+    RunState,
+    Timer,
+    TimerKind,
+    Token,
+    WorkItem,
+    WorkItemCandidate,
+    WorkItemState,
+)
 
 __all__ = [
     "Activity",
     "ActivityKind",
     "AuditEvent",
     "FrozenVersionError",
+    "Incident",
+    "IncidentKind",
+    "PendingSignal",
+    "ProcessInstance",
+    "RunState",
+    "Timer",
+    "TimerKind",
+    "Token",
+    "WorkItem",
+    "WorkItemCandidate",
+    "WorkItemState",
     "Process",
     "Transition",
     "Version",

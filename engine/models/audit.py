@@ -20,6 +20,16 @@ class AuditEvent(models.Model):
     version = models.ForeignKey(
         "engine.Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    instance = models.ForeignKey(
+        "engine.ProcessInstance",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    workitem = models.ForeignKey(
+        "engine.WorkItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     activity_key = models.CharField(max_length=64, blank=True)
     transition_key = models.CharField(max_length=64, blank=True)
     status_from = models.CharField(max_length=32, blank=True)
@@ -29,7 +39,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["process", "-created_at"], name="audit_process_time")]
+        indexes = [
+            models.Index(fields=["process", "-created_at"], name="audit_process_time"),
+            models.Index(fields=["instance", "created_at"], name="audit_instance_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"

@@ -1,0 +1,457 @@
+"""Runtime rows: runs, their workitems, join tokens, timers, incidents, early signals.
+
+These tables are the engine's ledger. Django-Q2 messages carry only ids and
+may be lost or delivered twice; what is due to happen is always readable
+here (READY workitems with ``dispatched_at``, unfired ``Timer`` rows), so the
+timer loop and the reconciler can ring the doorbell again.
+
+Writers are the functions in ``engine.services`` and ``engine.executor``;
+the QuerySet methods below are the reads the inbox and run pages use.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from engine.core import states as core_states
+from engine.models.definitions import ActivityKind
+
+
+class RunState(models.TextChoices):
+    """Values from engine.core.states.RunState (which holds the allowed moves)."""
+
+    RUNNING = core_states.RunState.RUNNING.value, "Running"
+    WAITING = core_states.RunState.WAITING.value, "Waiting"
+    SUSPENDED = core_states.RunState.SUSPENDED.value, "Suspended"
+    FAILED = core_states.RunState.FAILED.value, "Failed"
+    COMPLETED = core_states.RunState.COMPLETED.value, "Completed"
+    CANCELLED = core_states.RunState.CANCELLED.value, "Cancelled"
+
+
+class WorkItemState(models.TextChoices):
+    """Values from engine.core.states.WorkItemState (which holds the allowed moves)."""
+
+    OFFERED = core_states.WorkItemState.OFFERED.value, "Offered"
+    ASSIGNED = core_states.WorkItemState.ASSIGNED.value, "Assigned"
+    READY = core_states.WorkItemState.READY.value, "Ready"
+    RETRY = core_states.WorkItemState.RETRY.value, "Waiting to retry"
+    WAITING = core_states.WorkItemState.WAITING.value, "Waiting"
+    COMPLETED = core_states.WorkItemState.COMPLETED.value, "Completed"
+    TIMED_OUT = core_states.WorkItemState.TIMED_OUT.value, "Timed out"
+    FALLOUT = core_states.WorkItemState.FALLOUT.value, "Fallen out"
+    CANCELLED = core_states.WorkItemState.CANCELLED.value, "Cancelled"
+
+
+OPEN_STATES = sorted(core_states.OPEN_WORKITEM_STATES)
+HUMAN_OPEN_STATES = sorted(core_states.HUMAN_OPEN_STATES)
+
+
+# Runs ------------------------------------------------------------------------------
+
+
+class ProcessInstanceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(state__in=sorted(core_states.ACTIVE_RUN_STATES | {RunState.SUSPENDED}))
+
+    def failed(self):
+        return self.filter(state=RunState.FAILED)
+
+    def visible_to(self, user):
+        """Runs a user may see: all for run managers, else the runs they started or work on."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.is_superuser or user.has_perm("engine.manage_runs"):
+            return self
+        if user.has_perm("engine.view_processinstance"):
+            return self
+        mine = WorkItem.objects.filter(Q(assignee=user) | Q(completed_by=user)).values(
+            "instance_id"
+        )
+        offered = WorkItemCandidate.objects.filter(
+            Q(user=user) | Q(group__in=user.groups.all())
+        ).values("workitem__instance_id")
+        return self.filter(Q(started_by=user) | Q(pk__in=mine) | Q(pk__in=offered))
+
+
+class ProcessInstance(models.Model):
+    """One run of a process, pinned to the version it started on."""
+
+    process = models.ForeignKey(
+        "engine.Process", on_delete=models.PROTECT, related_name="instances"
+    )
+    version = models.ForeignKey(
+        "engine.Version", on_delete=models.PROTECT, related_name="instances"
+    )
+    state = models.CharField(max_length=16, choices=RunState.choices, default=RunState.RUNNING)
+    # The last outcome chosen (a human task's outcome or a handler's): what
+    # ``instance.condition`` means in transition conditions.
+    condition = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)  # the data when the run completed
+    business_key = models.CharField(max_length=200, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="started_runs",
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # The subprocess workitem of the parent run that waits for this run.
+    parent_workitem = models.ForeignKey(
+        "engine.WorkItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="child_runs",
+    )
+    # Bumped by every change: lets a page or an API client detect a stale copy.
+    lock_version = models.PositiveIntegerField(default=0)
+    # Activities visited so far; every workitem takes the next number (``seq``).
+    step_count = models.PositiveIntegerField(default=0)
+    suspended_from = models.CharField(max_length=16, blank=True)
+    tenant_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    objects = ProcessInstanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            models.Index(fields=["process", "state", "-started_at"], name="run_process_state_time"),
+            models.Index(fields=["state", "-started_at"], name="run_state_time"),
+            models.Index(fields=["-started_at"], name="run_time"),
+            models.Index(fields=["business_key"], name="run_business_key"),
+            models.Index(fields=["started_by", "-started_at"], name="run_starter_time"),
+            models.Index(fields=["version", "state"], name="run_version_state"),
+        ]
+        permissions = [
+            ("manage_runs", "Can cancel, suspend, resume, retry and edit any run"),
+        ]
+
+    def __str__(self) -> str:
+        key = f" {self.business_key}" if self.business_key else ""
+        return f"run {self.pk}{key} ({self.state})"
+
+    @property
+    def status(self) -> str:
+        """ACTIVE, SUCCEEDED, FAILED or CANCELLED: the coarse status the API shows."""
+        return core_states.public_status(self.state).value
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in core_states.ACTIVE_RUN_STATES
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in core_states.TERMINAL_RUN_STATES
+
+
+# Workitems -------------------------------------------------------------------------
+
+
+class WorkItemQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
+    def human(self):
+        return self.filter(activity_kind=ActivityKind.HUMAN)
+
+    def inbox(self, user):
+        """Human workitems assigned to ``user`` and still open, newest first."""
+        return self.filter(assignee=user, state=WorkItemState.ASSIGNED).order_by(
+            "-created_at", "-pk"
+        )
+
+    def available(self, user):
+        """Human workitems offered to ``user`` (directly or through a group), unclaimed."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        offered = WorkItemCandidate.objects.filter(
+            Q(user=user) | Q(group__in=user.groups.all())
+        ).values("workitem_id")
+        return self.filter(state=WorkItemState.OFFERED, pk__in=offered).order_by(
+            "-created_at", "-pk"
+        )
+
+    def done(self, user):
+        """Workitems ``user`` completed, most recent first."""
+        return self.filter(completed_by=user, state=WorkItemState.COMPLETED).order_by(
+            "-completed_at", "-pk"
+        )
+
+    def overdue(self, now=None):
+        now = now or timezone.now()
+        return self.filter(state__in=HUMAN_OPEN_STATES, sla_breach_at__lte=now)
+
+
+class WorkItem(models.Model):
+    """One visit of a run to an activity: a person's task, an automatic step, a wait."""
+
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.CASCADE, related_name="workitems"
+    )
+    seq = models.PositiveIntegerField(help_text="visit number within the run")
+    activity_key = models.CharField(max_length=64)
+    activity_kind = models.CharField(max_length=16, choices=ActivityKind.choices)
+    name = models.CharField(max_length=200, blank=True)  # the activity's label at the visit
+    state = models.CharField(max_length=16, choices=WorkItemState.choices)
+    # The transition the run arrived by (empty for the start).
+    arrived_via = models.CharField(max_length=64, blank=True)
+    # human tasks
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_workitems",
+    )
+    delegated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="completed_workitems",
+    )
+    outcome = models.CharField(max_length=200, blank=True)
+    form_data = models.JSONField(default=dict, blank=True)
+    # automatic tasks
+    attempts = models.PositiveIntegerField(default=0, help_text="failed attempts so far")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="last queued")
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    compensated_at = models.DateTimeField(null=True, blank=True)
+    # waits
+    due_at = models.DateTimeField(null=True, blank=True, help_text="timer or timeout")
+    signal_name = models.CharField(max_length=200, blank=True)
+    correlation_value = models.CharField(max_length=255, blank=True)
+    # SLA
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_breach_at = models.DateTimeField(null=True, blank=True)
+    sla_warned_at = models.DateTimeField(null=True, blank=True)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
+    # times
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change; a queue message carries the value it was sent
+    # with, so a stale or duplicated message is recognised and ignored.
+    lock_version = models.PositiveIntegerField(default=0)
+
+    objects = WorkItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["instance", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "seq"], name="workitem_seq_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["instance", "state"], name="wi_instance_state"),
+            models.Index(fields=["assignee", "state", "-created_at"], name="wi_inbox"),
+            models.Index(fields=["state", "-created_at"], name="wi_state_time"),
+            models.Index(fields=["completed_by", "-completed_at"], name="wi_done"),
+            models.Index(
+                fields=["dispatched_at"],
+                condition=Q(state="ready"),
+                name="wi_ready_dispatched",
+            ),
+            models.Index(
+                fields=["signal_name", "correlation_value"],
+                condition=Q(state="waiting"),
+                name="wi_signal_wait",
+            ),
+            models.Index(
+                fields=["sla_warn_at"],
+                condition=Q(sla_warned_at__isnull=True, state__in=HUMAN_OPEN_STATES),
+                name="wi_sla_warn_due",
+            ),
+            models.Index(
+                fields=["sla_breach_at"],
+                condition=Q(sla_breached_at__isnull=True, state__in=HUMAN_OPEN_STATES),
+                name="wi_sla_breach_due",
+            ),
+        ]
+        permissions = [
+            ("manage_workitems", "Can assign, reassign and act on any workitem"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.activity_key} #{self.pk} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in core_states.OPEN_WORKITEM_STATES
+
+    @property
+    def is_human(self) -> bool:
+        return self.activity_kind == ActivityKind.HUMAN
+
+
+class WorkItemCandidate(models.Model):
+    """A user or a group that an open human workitem is offered to.
+
+    One row per candidate, indexed by user and by group, so "available to me"
+    is an index lookup however many workitems exist. Rows are deleted when the
+    workitem closes, so the table only holds open offers.
+    """
+
+    workitem = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="candidates")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.ForeignKey(
+        "auth.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "workitem"], name="candidate_user"),
+            models.Index(fields=["group", "workitem"], name="candidate_group"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True)
+                | Q(user__isnull=True, group__isnull=False),
+                name="candidate_user_xor_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"group {self.group_id}"
+        return f"workitem {self.workitem_id} offered to {who}"
+
+
+# Joins, timers, incidents, early signals -------------------------------------------
+
+
+class Token(models.Model):
+    """A branch that arrived at a parallel join and waits there for the others."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tokens")
+    activity_key = models.CharField(max_length=64)  # the join
+    transition_key = models.CharField(max_length=64)  # the branch it arrived by
+    created_at = models.DateTimeField(default=timezone.now)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["instance", "pk"]
+        indexes = [
+            models.Index(
+                fields=["instance", "activity_key"],
+                condition=Q(consumed_at__isnull=True),
+                name="token_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"token {self.activity_key} via {self.transition_key}"
+
+
+class TimerKind(models.TextChoices):
+    TIMER = "timer", "Timer activity"
+    TIMEOUT = "timeout", "Timeout"
+    RETRY = "retry", "Retry backoff"
+
+
+class Timer(models.Model):
+    """Something due at a moment: a timer activity, a timeout, the next retry attempt."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="timers")
+    workitem = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="timers")
+    kind = models.CharField(max_length=16, choices=TimerKind.choices)
+    due_at = models.DateTimeField()
+    # For a timeout: the timeout transition to take (empty: a signal timeout).
+    transition_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    fired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(fired_at__isnull=True), name="timer_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IncidentKind(models.TextChoices):
+    HANDLER = "handler", "The handler kept failing"
+    ROUTING = "routing", "No way out"
+    STEP_BUDGET = "step_budget", "Too many steps"
+    DATA = "data", "Bad run data"
+    SUBPROCESS = "subprocess", "Subprocess did not complete"
+    STUCK = "stuck", "Waiting forever"
+
+
+class Incident(models.Model):
+    """Why a run cannot move on by itself, with the error and traceback; resolved by retry."""
+
+    instance = models.ForeignKey(
+        ProcessInstance, on_delete=models.CASCADE, related_name="incidents"
+    )
+    workitem = models.ForeignKey(
+        WorkItem, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"
+    )
+    kind = models.CharField(max_length=16, choices=IncidentKind.choices)
+    activity_key = models.CharField(max_length=64, blank=True)
+    message = models.TextField()
+    traceback = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["instance"], condition=Q(resolved_at__isnull=True), name="incident_open"
+            ),
+            models.Index(fields=["-created_at"], name="incident_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"incident {self.kind} on run {self.instance_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class PendingSignal(models.Model):
+    """A signal that no run was waiting for, kept until one waits or it expires."""
+
+    name = models.CharField(max_length=200)
+    correlation = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    consumed_by = models.ForeignKey(
+        ProcessInstance, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["name", "correlation"],
+                condition=Q(consumed_at__isnull=True),
+                name="signal_pending",
+            ),
+            models.Index(fields=["expires_at"], name="signal_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"signal {self.name} ({self.correlation or 'no correlation'})"
