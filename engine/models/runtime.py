@@ -391,6 +391,7 @@ class IncidentKind(models.TextChoices):
     DATA = "data", "Bad run data"
     SUBPROCESS = "subprocess", "Subprocess did not complete"
     STUCK = "stuck", "Waiting forever"
+    ENGINE = "engine", "Engine error"
 
 
 class Incident(models.Model):

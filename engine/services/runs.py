@@ -1,0 +1,441 @@
+"""Runs: start, cancel, suspend, resume, retry, compensate, edit data.
+
+Each function runs in one transaction holding the run's lock, checks the
+move against engine.core.states, records audit events, and queues automatic
+work only when the transaction commits. ``user=None`` means the system (a
+script, a task): no permission check. Pass the acting user from every door
+that a person uses.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import jsonschema
+from django.db import transaction
+from django.utils import timezone
+
+from engine import executor
+from engine.core.states import IllegalMove, check_move
+from engine.executor import Effects, Walk, check_size, jsonable, lock_run
+from engine.models import (
+    Incident,
+    IncidentKind,
+    Process,
+    ProcessInstance,
+    RunState,
+    Timer,
+    Token,
+    WorkItem,
+    WorkItemCandidate,
+    WorkItemState,
+)
+from engine.models.runtime import OPEN_STATES
+from engine.services.errors import (
+    Conflict,
+    InvalidData,
+    NotAllowed,
+    NotPublished,
+    RunNotActive,
+    UnknownProcess,
+)
+
+MAX_BUSINESS_KEY = 200
+
+
+def _require_manager(user, what: str) -> None:
+    if user is None:
+        return
+    if not (user.is_superuser or user.has_perm("engine.manage_runs")):
+        raise NotAllowed(f"You may not {what}: it needs the 'manage runs' permission.")
+
+
+def schema_errors(schema: dict, data: Any) -> list[dict]:
+    """Problems of ``data`` against a JSON Schema, as {"path", "message"} pairs."""
+    if not schema:
+        return []
+    validator_class = jsonschema.validators.validator_for(schema)
+    try:
+        validator_class.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return [{"path": "", "message": f"the schema itself is invalid: {exc.message}"}]
+    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    return [
+        {"path": ".".join(str(p) for p in error.absolute_path), "message": error.message}
+        for error in errors[:50]
+    ]
+
+
+def clean_data(data: Any, schema: dict | None = None, *, what: str = "run data") -> dict:
+    """``data`` as a JSON object that satisfies ``schema`` and the size cap, or InvalidData."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidData(f"The {what} must be a JSON object, not {type(data).__name__}.")
+    try:
+        data = jsonable(data)
+    except (TypeError, ValueError) as exc:
+        raise InvalidData(f"The {what} cannot be stored as JSON: {exc}") from exc
+    check_size(data)
+    errors = schema_errors(schema or {}, data)
+    if errors:
+        listed = "; ".join(f"{e['path'] or '(top)'}: {e['message']}" for e in errors[:5])
+        raise InvalidData(f"The {what} does not match the schema: {listed}", errors)
+    return data
+
+
+# Start --------------------------------------------------------------------------------
+
+
+def start_run(
+    process: str | Process,
+    data: dict | None = None,
+    *,
+    business_key: str = "",
+    user=None,
+) -> ProcessInstance:
+    """Start a run of the process's published version and walk it until it waits.
+
+    Automatic steps are queued when the transaction commits; none runs here.
+    Raises UnknownProcess, NotPublished, InvalidData (with ``.errors``) or
+    DataTooLarge; on error nothing is written.
+    """
+    code = process.code if isinstance(process, Process) else str(process or "").strip()
+    found = Process.objects.filter(code=code).first()
+    if found is None:
+        raise UnknownProcess(f"There is no process with the code {code!r}.")
+    version = found.published_version()
+    if version is None:
+        raise NotPublished(
+            f"The process {code!r} has no published version, so it cannot be started. "
+            "Publish a version first (drafts never run)."
+        )
+    business_key = (business_key or "").strip()
+    if len(business_key) > MAX_BUSINESS_KEY:
+        raise InvalidData(f"A business key is at most {MAX_BUSINESS_KEY} characters.")
+    data = clean_data(data, found.input_schema)
+    effects = Effects()
+    with transaction.atomic():
+        run = executor.create_run(
+            version, data, business_key=business_key, user=user, effects=effects
+        )
+        effects.schedule()
+    return run
+
+
+# Cancel, suspend, resume ----------------------------------------------------------------
+
+
+def _locked(run: ProcessInstance | int) -> ProcessInstance:
+    return lock_run(run.pk if isinstance(run, ProcessInstance) else int(run))
+
+
+def cancel_run(run: ProcessInstance | int, *, user=None, reason: str = "") -> ProcessInstance:
+    """Cancel a run: its open workitems are cancelled, its timers dropped, its child runs too."""
+    _require_manager(user, "cancel runs")
+    effects = Effects()
+    with transaction.atomic():
+        run = _cancel_locked(_locked(run), user=user, reason=reason, effects=effects)
+        effects.schedule()
+    return run
+
+
+def _cancel_locked(run: ProcessInstance, *, user, reason: str, effects: Effects) -> ProcessInstance:
+    try:
+        check_move("run", run.state, RunState.CANCELLED)
+    except IllegalMove as exc:
+        raise RunNotActive(f"This run is {run.state}; it cannot be cancelled.") from exc
+    now = timezone.now()
+    previous = run.state
+    open_items = list(WorkItem.objects.filter(instance=run, state__in=OPEN_STATES))
+    for workitem in open_items:
+        old = workitem.state
+        workitem.state = WorkItemState.CANCELLED
+        workitem.completed_at = now
+        workitem.lock_version += 1
+        workitem.save(update_fields=["state", "completed_at", "lock_version"])
+        executor._audit(
+            "workitem.cancelled",
+            run,
+            workitem,
+            actor=user,
+            status_from=old,
+            status_to=WorkItemState.CANCELLED,
+        )
+    ids = [w.pk for w in open_items]
+    Timer.objects.filter(workitem_id__in=ids, fired_at=None).delete()
+    WorkItemCandidate.objects.filter(workitem_id__in=ids).delete()
+    Token.objects.filter(instance=run, consumed_at=None).update(consumed_at=now)
+    Incident.objects.filter(instance=run, resolved_at=None).update(
+        resolved_at=now, resolved_by=user if getattr(user, "is_authenticated", False) else None
+    )
+    run.state = RunState.CANCELLED
+    run.ended_at = now
+    run.lock_version += 1
+    run.save()
+    executor._audit(
+        "run.cancelled",
+        run,
+        actor=user,
+        status_from=previous,
+        status_to=RunState.CANCELLED,
+        metadata={"reason": reason} if reason else {},
+    )
+    children = ProcessInstance.objects.filter(parent_workitem_id__in=ids).exclude(
+        state__in=[RunState.COMPLETED, RunState.CANCELLED]
+    )
+    for child in children.values_list("pk", flat=True):
+        _cancel_locked(
+            lock_run(child), user=user, reason=f"parent run {run.pk} cancelled", effects=effects
+        )
+    if run.parent_workitem_id:
+        _child_gave_up(run, effects, reason or "the subprocess run was cancelled")
+    return run
+
+
+def _child_gave_up(child: ProcessInstance, effects: Effects, reason: str) -> None:
+    """A child run was cancelled: the parent's waiting workitem falls out (an incident)."""
+    parent_item = WorkItem.objects.filter(pk=child.parent_workitem_id).first()
+    if parent_item is None or parent_item.state != WorkItemState.WAITING:
+        return
+    parent = lock_run(parent_item.instance_id)
+    if parent.state not in executor.ACTIVE_RUN:
+        return
+    workitem = WorkItem.objects.get(pk=parent_item.pk)
+    if workitem.state != WorkItemState.WAITING:
+        return
+    walk = Walk(parent, effects)
+    walk.fallout(workitem, IncidentKind.SUBPROCESS, f"Subprocess run {child.pk}: {reason}.")
+    walk.settle()
+
+
+def suspend_run(run: ProcessInstance | int, *, user=None, reason: str = "") -> ProcessInstance:
+    """Pause a run: no step, timer or signal moves it until it is resumed."""
+    _require_manager(user, "suspend runs")
+    with transaction.atomic():
+        run = _locked(run)
+        try:
+            check_move("run", run.state, RunState.SUSPENDED)
+        except IllegalMove as exc:
+            raise RunNotActive(f"This run is {run.state}; it cannot be suspended.") from exc
+        previous = run.state
+        run.suspended_from = previous
+        run.state = RunState.SUSPENDED
+        run.lock_version += 1
+        run.save()
+        executor._audit(
+            "run.suspended",
+            run,
+            actor=user,
+            status_from=previous,
+            status_to=RunState.SUSPENDED,
+            metadata={"reason": reason} if reason else {},
+        )
+    return run
+
+
+def resume_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
+    """Resume a suspended run; ready steps are queued again, overdue timers fire."""
+    _require_manager(user, "resume runs")
+    effects = Effects()
+    with transaction.atomic():
+        run = _locked(run)
+        if run.state != RunState.SUSPENDED:
+            raise Conflict(f"This run is {run.state}, not suspended.")
+        run.state = run.suspended_from or RunState.RUNNING
+        run.suspended_from = ""
+        walk = Walk(run, effects, actor=user)
+        _redispatch_ready(run, effects)
+        _match_waiting_signals(walk)
+        state = walk.settle()
+        executor._audit(
+            "run.resumed", run, actor=user, status_from=RunState.SUSPENDED, status_to=state
+        )
+        effects.schedule()
+    return run
+
+
+def _redispatch_ready(run: ProcessInstance, effects: Effects) -> None:
+    now = timezone.now()
+    for workitem in WorkItem.objects.filter(instance=run, state=WorkItemState.READY):
+        workitem.lock_version += 1
+        workitem.dispatched_at = now
+        workitem.save(update_fields=["lock_version", "dispatched_at"])
+        effects.ready.append((workitem.pk, workitem.lock_version))
+
+
+def _match_waiting_signals(walk: Walk) -> None:
+    """Signals kept while the run was suspended wake its waits now."""
+    from engine.models import PendingSignal
+
+    for workitem in WorkItem.objects.filter(instance=walk.run, state=WorkItemState.WAITING).exclude(
+        signal_name=""
+    ):
+        early = (
+            PendingSignal.objects.select_for_update()
+            .filter(
+                name=workitem.signal_name,
+                correlation=workitem.correlation_value,
+                consumed_at=None,
+                expires_at__gt=walk.now,
+            )
+            .order_by("received_at", "pk")
+            .first()
+        )
+        if early is not None:
+            early.consumed_at = walk.now
+            early.consumed_by = walk.run
+            early.save(update_fields=["consumed_at", "consumed_by"])
+            walk.receive_signal(workitem, early.payload, early=True)
+
+
+# Retry and compensation -----------------------------------------------------------------
+
+
+def retry_workitem(workitem: WorkItem | int, *, user=None) -> WorkItem:
+    """Try a fallen-out workitem again (or a waiting retry now); its incident is resolved.
+
+    A step that fell out because the run could not route on (or ran out of
+    steps) is routed again; a handler that failed runs again with the same
+    idempotency key.
+    """
+    _require_manager(user, "retry workitems")
+    pk = workitem.pk if isinstance(workitem, WorkItem) else int(workitem)
+    effects = Effects()
+    with transaction.atomic():
+        instance_id = WorkItem.objects.filter(pk=pk).values_list("instance_id", flat=True).first()
+        if instance_id is None:
+            raise Conflict("This workitem no longer exists.")
+        run = lock_run(instance_id)
+        workitem = WorkItem.objects.get(pk=pk)
+        if run.state not in executor.ACTIVE_RUN:
+            raise RunNotActive(f"This run is {run.state}; resume it before retrying.")
+        if workitem.state not in (WorkItemState.FALLOUT, WorkItemState.RETRY):
+            raise Conflict(
+                f"Only a fallen-out workitem can be retried; this one is {workitem.state}."
+            )
+        _retry_locked(run, workitem, user=user, effects=effects)
+        effects.schedule()
+    return workitem
+
+
+def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Effects) -> None:
+    now = timezone.now()
+    incidents = list(Incident.objects.filter(workitem=workitem, resolved_at=None))
+    resolved_by = user if getattr(user, "is_authenticated", False) else None
+    Incident.objects.filter(pk__in=[i.pk for i in incidents]).update(
+        resolved_at=now, resolved_by=resolved_by
+    )
+    kinds = {i.kind for i in incidents}
+    previous = workitem.state
+    walk = Walk(run, effects, actor=user)
+    if run.state == RunState.FAILED:
+        run.state = RunState.RUNNING  # settle() decides again below
+    if IncidentKind.STEP_BUDGET in kinds:
+        run.step_count = 0
+    if previous == WorkItemState.RETRY or (
+        workitem.activity_kind == "automatic"
+        and IncidentKind.ROUTING not in kinds
+        and IncidentKind.STEP_BUDGET not in kinds
+    ):
+        # Run the handler again (same idempotency key).
+        Timer.objects.filter(workitem=workitem, fired_at=None).delete()
+        workitem.state = WorkItemState.READY
+        workitem.attempts = 0
+        workitem.next_attempt_at = None
+        workitem.dispatched_at = now
+        workitem.lock_version += 1
+        workitem.save()
+        effects.ready.append((workitem.pk, workitem.lock_version))
+    elif IncidentKind.ROUTING in kinds:
+        # The step itself was done; route on (with data fixed in the meantime).
+        walk.leave(workitem, WorkItemState.COMPLETED, error="", traceback="")
+    else:
+        # It fell out on arrival (bad timer date, no subprocess, step budget): visit again.
+        workitem.state = WorkItemState.CANCELLED
+        workitem.completed_at = now
+        workitem.lock_version += 1
+        workitem.save(update_fields=["state", "completed_at", "lock_version"])
+        walk.revisit(workitem.activity_key, workitem.arrived_via)
+    executor._audit(
+        "workitem.retried",
+        run,
+        workitem,
+        actor=user,
+        status_from=previous,
+        status_to=workitem.state,
+        metadata={"incidents": [i.pk for i in incidents]},
+    )
+    walk.settle()
+
+
+def retry_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
+    """Retry every fallen-out workitem of a run."""
+    _require_manager(user, "retry runs")
+    effects = Effects()
+    with transaction.atomic():
+        run = _locked(run)
+        if run.state not in executor.ACTIVE_RUN:
+            raise RunNotActive(f"This run is {run.state}; resume it before retrying.")
+        items = list(WorkItem.objects.filter(instance=run, state=WorkItemState.FALLOUT))
+        if not items:
+            raise Conflict("Nothing in this run has fallen out.")
+        for workitem in items:
+            run = lock_run(run.pk)
+            _retry_locked(run, WorkItem.objects.get(pk=workitem.pk), user=user, effects=effects)
+        effects.schedule()
+    return lock_run_read(run.pk)
+
+
+def lock_run_read(pk: int) -> ProcessInstance:
+    return ProcessInstance.objects.get(pk=pk)
+
+
+def compensate(workitem: WorkItem | int, *, user=None) -> None:
+    """Run a fallen-out workitem's compensation handler (in a worker, once)."""
+    _require_manager(user, "compensate workitems")
+    pk = workitem.pk if isinstance(workitem, WorkItem) else int(workitem)
+    row = WorkItem.objects.select_related("instance").filter(pk=pk).first()
+    if row is None:
+        raise Conflict("This workitem no longer exists.")
+    if row.state != WorkItemState.FALLOUT:
+        raise Conflict(f"Only a fallen-out workitem can be compensated; this one is {row.state}.")
+    if row.compensated_at:
+        raise Conflict("This workitem was already compensated.")
+    activity = executor.graph_for(row.instance.version_id).activity(row.activity_key)
+    if not activity.compensation_handler:
+        raise Conflict(f"{activity.label!r} has no compensation handler.")
+    from engine import scheduler
+
+    with transaction.atomic():
+        scheduler.dispatch("engine.tasks.compensate_workitem", pk)
+
+
+def update_run_data(
+    run: ProcessInstance | int, changes: dict, *, user=None, replace: bool = False
+) -> ProcessInstance:
+    """Change a run's data (fix variables before a retry); keys in ``changes`` are merged."""
+    _require_manager(user, "edit run data")
+    with transaction.atomic():
+        run = _locked(run)
+        if run.is_finished:
+            raise RunNotActive(f"This run is {run.state}; its data can no longer change.")
+        changes = clean_data(changes, None, what="data change")
+        before = copy.deepcopy(run.data)
+        data = changes if replace else {**run.data, **changes}
+        check_size(data)
+        run.data = data
+        run.lock_version += 1
+        run.save()
+        executor._audit(
+            "run.data_changed",
+            run,
+            actor=user,
+            metadata={
+                "changed": sorted(k for k in data if before.get(k) != data.get(k)),
+                "removed": sorted(k for k in before if k not in data),
+            },
+        )
+    return run

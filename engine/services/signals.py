@@ -1,0 +1,145 @@
+"""Signals: wake the runs waiting for a named event whose correlation matches.
+
+A wait-for-signal activity names a signal and optionally a correlation
+expression over the run data (``data.order_id``); its value is stored on the
+waiting workitem when the run starts waiting. ``send_signal(name, payload,
+correlation=...)`` wakes every run waiting on that name with that
+correlation value (compared as text, so 42 and "42" match); a signal without
+correlation wakes the waits that have no correlation expression. The payload
+(a JSON object) is merged into each woken run's data.
+
+A signal that wakes nobody is kept for ``WAYMARK_SIGNAL_RETENTION`` and
+consumed by the first run that starts waiting for it. A signal and a run
+starting to wait at the very same moment can miss each other (neither sees
+the other's uncommitted row); ``match_pending`` — run by the timer loop and
+the reconciler — pairs them up a moment later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from engine import audit
+from engine.conf import waymark_setting
+from engine.core.durations import parse_duration
+from engine.executor import ACTIVE_RUN, Effects, Walk, correlation_text, lock_run
+from engine.models import PendingSignal, WorkItem, WorkItemState
+from engine.services.errors import InvalidData
+from engine.services.runs import clean_data
+
+
+@dataclass
+class SignalResult:
+    woken: list[int] = field(default_factory=list)  # run ids
+    kept: PendingSignal | None = None  # when nobody was waiting
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.woken)
+
+
+def _retention():
+    value = waymark_setting("SIGNAL_RETENTION")
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+def send_signal(
+    name: str, payload: dict | None = None, correlation=None, *, user=None
+) -> SignalResult:
+    """Deliver a signal; returns the runs it woke, or the kept signal when none waited."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidData("A signal needs a name of 1 to 200 characters.")
+    payload = clean_data(payload, None, what="signal payload")
+    key = correlation_text(correlation)
+    result = SignalResult()
+    effects = Effects()
+    with transaction.atomic():
+        waiting = list(
+            WorkItem.objects.filter(
+                state=WorkItemState.WAITING,
+                signal_name=name,
+                correlation_value=key,
+                instance__state__in=ACTIVE_RUN,
+            )
+            .order_by("instance_id", "pk")
+            .values_list("pk", "instance_id")
+        )
+        for pk, instance_id in waiting:
+            run = lock_run(instance_id)
+            workitem = WorkItem.objects.get(pk=pk)
+            if workitem.state != WorkItemState.WAITING or run.state not in ACTIVE_RUN:
+                continue
+            walk = Walk(run, effects, actor=user)
+            walk.receive_signal(workitem, payload)
+            walk.settle()
+            if instance_id not in result.woken:
+                result.woken.append(instance_id)
+        if not result.woken:
+            now = timezone.now()
+            result.kept = PendingSignal.objects.create(
+                name=name,
+                correlation=key,
+                payload=payload,
+                received_at=now,
+                expires_at=now + _retention(),
+            )
+            audit.record(
+                "signal.kept",
+                actor=user,
+                metadata={"signal": name, "correlation": key, "pending_signal": result.kept.pk},
+            )
+        effects.schedule()
+    return result
+
+
+def match_pending(now=None) -> int:
+    """Pair kept signals with runs that started waiting for them meanwhile; returns matches."""
+    now = now or timezone.now()
+    matched = 0
+    pending = PendingSignal.objects.filter(consumed_at=None, expires_at__gt=now).order_by(
+        "received_at", "pk"
+    )
+    for signal_id, name, key in pending.values_list("pk", "name", "correlation")[:500]:
+        waiting = (
+            WorkItem.objects.filter(
+                state=WorkItemState.WAITING,
+                signal_name=name,
+                correlation_value=key,
+                instance__state__in=ACTIVE_RUN,
+            )
+            .values_list("pk", "instance_id")
+            .first()
+        )
+        if waiting is None:
+            continue
+        effects = Effects()
+        with transaction.atomic():
+            run = lock_run(waiting[1])
+            signal = (
+                PendingSignal.objects.select_for_update()
+                .filter(pk=signal_id, consumed_at=None)
+                .first()
+            )
+            workitem = WorkItem.objects.get(pk=waiting[0])
+            if signal is None or workitem.state != WorkItemState.WAITING:
+                continue
+            signal.consumed_at = now
+            signal.consumed_by = run
+            signal.save(update_fields=["consumed_at", "consumed_by"])
+            walk = Walk(run, effects)
+            walk.receive_signal(workitem, signal.payload, early=True)
+            walk.settle()
+            effects.schedule()
+            matched += 1
+    return matched
+
+
+def expire_pending(now=None) -> int:
+    """Delete kept signals past their retention, and consumed ones older than it."""
+    now = now or timezone.now()
+    expired, _ = PendingSignal.objects.filter(expires_at__lte=now).delete()
+    return expired

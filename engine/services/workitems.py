@@ -1,0 +1,330 @@
+"""Human workitems: claim, release, complete, reassign, delegate.
+
+Who may act:
+
+- the assignee of an assigned workitem;
+- a candidate of an offered one: a user named in the activity's allowed
+  users, or a member of one of its allowed groups or roles (completing an
+  offered workitem claims it in the same step);
+- anyone with the ``engine.manage_workitems`` permission (and superusers);
+- ``user=None``: the system (scripts, tasks) — no check.
+
+Anyone else gets ``NotAllowed`` and nothing changes. Every function locks
+the run first, then re-reads the workitem, so of two people completing the
+same workitem at the same moment exactly one wins and the other gets
+``Conflict``. Pass ``expected_version`` (the ``lock_version`` the person saw)
+to refuse acting on a stale page.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from engine import executor
+from engine.core.states import HUMAN_OPEN_STATES
+from engine.executor import Effects, Walk, check_size, lock_run
+from engine.models import ActivityKind, RunState, WorkItem, WorkItemCandidate, WorkItemState
+from engine.services.errors import Conflict, InvalidData, NotAllowed, RunNotActive
+from engine.services.runs import schema_errors
+
+CLOSED_MESSAGES = {
+    WorkItemState.COMPLETED: "This task was already completed{by}.",
+    WorkItemState.TIMED_OUT: "This task timed out and was closed.",
+    WorkItemState.CANCELLED: "This task was cancelled.",
+    WorkItemState.FALLOUT: "This task is blocked by an incident on its run.",
+}
+
+
+# Who may act -------------------------------------------------------------------------
+
+
+def is_manager(user) -> bool:
+    return user is None or user.is_superuser or user.has_perm("engine.manage_workitems")
+
+
+def is_candidate(user, workitem: WorkItem) -> bool:
+    if user is None:
+        return False
+    return (
+        WorkItemCandidate.objects.filter(workitem=workitem)
+        .filter(Q(user=user) | Q(group__in=user.groups.all()))
+        .exists()
+    )
+
+
+def can_act(user, workitem: WorkItem) -> bool:
+    """Whether ``user`` may claim or complete ``workitem`` now."""
+    if workitem.state not in HUMAN_OPEN_STATES:
+        return False
+    if is_manager(user):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if workitem.state == WorkItemState.ASSIGNED:
+        return workitem.assignee_id == user.pk
+    return is_candidate(user, workitem)
+
+
+# Locking -----------------------------------------------------------------------------
+
+
+def _lock(workitem: WorkItem | int, expected_version: int | None = None):
+    """Lock the workitem's run, re-read the workitem, refuse stale or closed ones."""
+    pk = workitem.pk if isinstance(workitem, WorkItem) else int(workitem)
+    instance_id = WorkItem.objects.filter(pk=pk).values_list("instance_id", flat=True).first()
+    if instance_id is None:
+        raise Conflict("This task no longer exists.")
+    run = lock_run(instance_id)
+    row = WorkItem.objects.select_related("assignee", "completed_by").get(pk=pk)
+    if row.activity_kind != ActivityKind.HUMAN:
+        raise Conflict("Only a human task can be claimed, completed or assigned.")
+    if row.state not in HUMAN_OPEN_STATES:
+        by = f" by {row.completed_by.get_username()}" if row.completed_by else ""
+        message = CLOSED_MESSAGES.get(row.state, f"This task is {row.state}.")
+        raise Conflict(message.format(by=by))
+    if expected_version is not None and row.lock_version != expected_version:
+        raise Conflict("This task changed since you opened it; reload it and try again.")
+    if run.state == RunState.SUSPENDED:
+        raise RunNotActive("This run is suspended; nothing can be done until it is resumed.")
+    if run.is_finished:
+        raise RunNotActive(f"This run is {run.state}.")
+    return run, row
+
+
+def _username(user) -> str:
+    return user.get_username() if user is not None else "system"
+
+
+def _user(value):
+    if value is None:
+        return None
+    User = get_user_model()
+    if isinstance(value, User):
+        return value
+    if isinstance(value, int):
+        found = User.objects.filter(pk=value).first()
+    else:
+        found = User.objects.filter(**{User.USERNAME_FIELD: value}).first()
+    if found is None:
+        raise InvalidData(f"There is no user {value!r}.")
+    return found
+
+
+def _bump(workitem: WorkItem, *fields: str) -> None:
+    workitem.lock_version += 1
+    workitem.save(update_fields=[*fields, "lock_version"])
+
+
+# Actions --------------------------------------------------------------------------------
+
+
+def claim(workitem: WorkItem | int, *, user, expected_version: int | None = None) -> WorkItem:
+    """Take an offered task: it leaves the others' queue and lands in the user's inbox."""
+    if user is None:
+        raise InvalidData("Claiming needs a user.")
+    with transaction.atomic():
+        run, workitem = _lock(workitem, expected_version)
+        if workitem.state == WorkItemState.ASSIGNED:
+            if workitem.assignee_id == user.pk:
+                return workitem
+            raise Conflict(f"This task was already claimed by {_username(workitem.assignee)}.")
+        if not (is_candidate(user, workitem) or is_manager(user)):
+            raise NotAllowed("This task is not offered to you.")
+        _assign(run, workitem, user, action="workitem.claimed", actor=user)
+    return workitem
+
+
+def _assign(run, workitem: WorkItem, to_user, *, action: str, actor, **metadata) -> None:
+    previous = workitem.state
+    workitem.state = WorkItemState.ASSIGNED
+    workitem.assignee = to_user
+    workitem.claimed_at = timezone.now()
+    _bump(workitem, "state", "assignee", "claimed_at", "delegated_by")
+    executor._audit(
+        action,
+        run,
+        workitem,
+        actor=actor,
+        status_from=previous,
+        status_to=WorkItemState.ASSIGNED,
+        metadata={"assignee": to_user.get_username(), **metadata},
+    )
+
+
+def release(workitem: WorkItem | int, *, user, expected_version: int | None = None) -> WorkItem:
+    """Give a claimed task back to its candidates."""
+    with transaction.atomic():
+        run, workitem = _lock(workitem, expected_version)
+        if workitem.state != WorkItemState.ASSIGNED:
+            raise Conflict("This task is not claimed by anyone.")
+        if not (is_manager(user) or workitem.assignee_id == getattr(user, "pk", None)):
+            raise NotAllowed("Only its assignee (or a manager) can release this task.")
+        if not WorkItemCandidate.objects.filter(workitem=workitem).exists():
+            raise Conflict(
+                "This task is offered to nobody else, so it cannot be released; "
+                "ask a manager to reassign it."
+            )
+        previous_assignee = workitem.assignee
+        workitem.state = WorkItemState.OFFERED
+        workitem.assignee = None
+        workitem.delegated_by = None
+        workitem.claimed_at = None
+        _bump(workitem, "state", "assignee", "delegated_by", "claimed_at")
+        executor._audit(
+            "workitem.released",
+            run,
+            workitem,
+            actor=user,
+            status_from=WorkItemState.ASSIGNED,
+            status_to=WorkItemState.OFFERED,
+            metadata={"assignee": _username(previous_assignee)},
+        )
+    return workitem
+
+
+def reassign(
+    workitem: WorkItem | int, to_user, *, user=None, expected_version: int | None = None
+) -> WorkItem:
+    """A manager gives the task to someone (candidate or not)."""
+    to_user = _user(to_user)
+    if to_user is None:
+        raise InvalidData("Reassigning needs the user to give the task to.")
+    if not is_manager(user):
+        raise NotAllowed("Only a manager can reassign tasks.")
+    with transaction.atomic():
+        run, workitem = _lock(workitem, expected_version)
+        workitem.delegated_by = None
+        previous = workitem.assignee
+        _assign(
+            run,
+            workitem,
+            to_user,
+            action="workitem.reassigned",
+            actor=user,
+            previous=_username(previous) if previous else None,
+        )
+    return workitem
+
+
+def delegate(
+    workitem: WorkItem | int, to_user, *, user, expected_version: int | None = None
+) -> WorkItem:
+    """The assignee hands the task to someone else; ``delegated_by`` remembers who."""
+    to_user = _user(to_user)
+    if to_user is None:
+        raise InvalidData("Delegating needs the user to give the task to.")
+    with transaction.atomic():
+        run, workitem = _lock(workitem, expected_version)
+        mine = workitem.state == WorkItemState.ASSIGNED and workitem.assignee_id == getattr(
+            user, "pk", None
+        )
+        if not (mine or is_manager(user)):
+            raise NotAllowed("Only the task's assignee can delegate it.")
+        workitem.delegated_by = user
+        _assign(run, workitem, to_user, action="workitem.delegated", actor=user)
+    return workitem
+
+
+def complete(
+    workitem: WorkItem | int,
+    *,
+    user=None,
+    outcome: str | None = None,
+    data: dict | None = None,
+    expected_version: int | None = None,
+) -> WorkItem:
+    """Complete a human task with an outcome and form data; the run moves on.
+
+    The outcome must be one of the activity's outcomes when it defines some
+    (and is then required); form data must match the activity's form schema.
+    Both are merged/recorded only if everything is valid. The outcome becomes
+    ``instance.condition`` for the transitions out of the task.
+    """
+    effects = Effects()
+    with transaction.atomic():
+        run, workitem = _lock(workitem, expected_version)
+        if not can_act(user, workitem):
+            if workitem.state == WorkItemState.ASSIGNED and workitem.assignee_id != getattr(
+                user, "pk", None
+            ):
+                raise Conflict(
+                    f"This task is assigned to {_username(workitem.assignee)}; "
+                    "only they can complete it."
+                )
+            raise NotAllowed("You may not complete this task.")
+        activity = executor.graph_for(run.version_id).activity(workitem.activity_key)
+        outcome = _check_outcome(activity, outcome)
+        form = _check_form(activity, data)
+        merged = {**run.data, **form}
+        check_size(merged)
+        run.data = merged
+        if outcome is not None:
+            run.condition = outcome
+        previous = workitem.state
+        walk = Walk(run, effects, actor=user)
+        changes = {
+            "outcome": outcome or "",
+            "form_data": form,
+            "completed_by": user if getattr(user, "is_authenticated", False) else None,
+        }
+        if previous == WorkItemState.OFFERED and changes["completed_by"] is not None:
+            changes["assignee"] = user
+            changes["claimed_at"] = walk.now
+        done = walk.leave(workitem, WorkItemState.COMPLETED, **changes)
+        if done:
+            executor._audit(
+                "workitem.completed",
+                run,
+                workitem,
+                actor=user,
+                status_from=previous,
+                status_to=WorkItemState.COMPLETED,
+                metadata={"outcome": outcome},
+            )
+        walk.settle()
+        effects.schedule()
+    return workitem
+
+
+def _check_outcome(activity, outcome) -> str | None:
+    if outcome is not None and not isinstance(outcome, str):
+        raise InvalidData("The outcome must be text.")
+    outcome = (outcome or "").strip() or None
+    if activity.outcomes:
+        if outcome is None:
+            raise InvalidData(
+                f"Choose an outcome: {', '.join(activity.outcomes)}.",
+                [{"path": "outcome", "message": "required"}],
+            )
+        if outcome not in activity.outcomes:
+            raise InvalidData(
+                f"{outcome!r} is not an outcome of {activity.label!r}; "
+                f"choose one of {', '.join(activity.outcomes)}.",
+                [{"path": "outcome", "message": f"must be one of {list(activity.outcomes)}"}],
+            )
+    elif outcome is not None and len(outcome) > 200:
+        raise InvalidData("An outcome is at most 200 characters.")
+    return outcome
+
+
+def _check_form(activity, data) -> dict:
+    from engine.services.runs import clean_data
+
+    form = clean_data(data, None, what="form data")
+    errors = schema_errors(activity.form_schema or {}, form)
+    if errors:
+        listed = "; ".join(f"{e['path'] or '(form)'}: {e['message']}" for e in errors[:5])
+        raise InvalidData(f"The form is not valid: {listed}", errors)
+    return form
+
+
+def candidates(workitem: WorkItem) -> dict[str, list[str]]:
+    """Who a workitem is offered to: {"users": [...names], "groups": [...names]}."""
+    rows = WorkItemCandidate.objects.filter(workitem=workitem).select_related("user", "group")
+    return {
+        "users": sorted(r.user.get_username() for r in rows if r.user_id),
+        "groups": sorted(r.group.name for r in rows if r.group_id),
+    }

@@ -1,0 +1,57 @@
+"""Django-Q2 entry points. Thin: they take ids, call one function, return a summary.
+
+A message may be lost, delayed or delivered twice; each function re-reads the
+rows and does nothing when the work is already done (see engine.executor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_workitem(workitem_id: int, lock_version: int | None = None) -> int:
+    from engine import executor
+
+    return executor.run_workitem(workitem_id, lock_version)
+
+
+def compensate_workitem(workitem_id: int) -> bool:
+    from engine import executor
+
+    return executor.compensate_workitem(workitem_id)
+
+
+def fire_timers() -> int:
+    from engine import timers
+
+    return timers.fire_due()
+
+
+def timeout_scan() -> int:
+    from engine import scans
+
+    return scans.timeout_scan()
+
+
+def sla_scan() -> dict[str, int]:
+    from engine import scans
+
+    return scans.sla_scan()
+
+
+def reconcile() -> dict[str, int]:
+    from engine import reconciler
+
+    return reconciler.reconcile()
+
+
+def workitem_action(workitem_id: int, action: str = "forward", kwargs: dict | None = None) -> Any:
+    from engine.services import runtime
+
+    return runtime.workitem_action(workitem_id, action, **(kwargs or {}))
+
+
+def notify(user_id: int, workitem_ids: list[int] | None = None) -> int:
+    from engine.services import notifications
+
+    return notifications.notify(user_id, workitem_ids)

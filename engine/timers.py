@@ -1,0 +1,102 @@
+"""The precise timer loop: fires due timers, timeouts and retries within a second or two.
+
+Django-Q2's scheduler ticks about every 30 seconds and ``async_task`` has no
+ETA, so what is due lives in the ``Timer`` table (indexed on ``due_at`` for
+unfired rows) and this loop polls it every ``WAYMARK_TIMER_POLL_SECONDS``
+(0.5 s), sleeping less when the next timer is nearer. Each timer fires in its
+own transaction holding its run's lock; the run's row is taken with ``SKIP
+LOCKED`` on PostgreSQL, so several loops (one per machine, for availability)
+share the work without waiting on each other, and a timer is fired once:
+``fired_at`` is set in the same transaction as its effect. Firing only
+changes state and queues automatic work; no handler runs here.
+
+The loop also runs the reconciler (lost queue messages), pairs kept signals
+with new waits, and expires old signals. Run it with ``manage.py
+waymark_timers``; the Django-Q2 timeout scan is a slower safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from engine.conf import waymark_setting
+from engine.executor import ACTIVE_RUN, fire_timer
+from engine.models import Timer
+
+log = logging.getLogger("engine.timers")
+
+BATCH = 1000
+
+
+def due_timers(now: datetime | None = None, limit: int = BATCH) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Timer.objects.filter(fired_at=None, due_at__lte=now, instance__state__in=ACTIVE_RUN)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def fire_due(now: datetime | None = None, limit: int = BATCH) -> int:
+    """Fire every timer due at ``now``; returns how many fired. Running it twice is harmless."""
+    fired = 0
+    for pk in due_timers(now, limit):
+        try:
+            if fire_timer(pk, now):
+                fired += 1
+        except Exception:  # one bad timer must not stop the others
+            log.exception("timer %s could not fire", pk)
+    return fired
+
+
+def next_due_in(now: datetime | None = None) -> float | None:
+    now = now or timezone.now()
+    due = (
+        Timer.objects.filter(fired_at=None, instance__state__in=ACTIVE_RUN)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    return None if due is None else max((due - now).total_seconds(), 0.0)
+
+
+def run_loop(
+    *,
+    poll: float | None = None,
+    stop: threading.Event | None = None,
+    housekeeping_every: float = 5.0,
+    max_cycles: int | None = None,
+) -> None:
+    """Fire timers until ``stop`` is set (or ``max_cycles`` polls have run)."""
+    from engine import reconciler
+
+    poll = float(poll if poll is not None else waymark_setting("TIMER_POLL_SECONDS"))
+    stop = stop or threading.Event()
+    last_housekeeping = 0.0
+    cycles = 0
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            fired = fire_due()
+            if time.monotonic() - last_housekeeping >= housekeeping_every:
+                reconciler.reconcile()
+                last_housekeeping = time.monotonic()
+        except Exception:
+            log.exception("timer loop cycle failed; trying again")
+            fired = 0
+        cycles += 1
+        if max_cycles is not None and cycles >= max_cycles:
+            break
+        if fired >= BATCH:
+            continue  # more are due right now
+        try:
+            wait = next_due_in()
+        except Exception:
+            wait = None
+        stop.wait(poll if wait is None else min(poll, wait))
