@@ -40,14 +40,16 @@ def sla_scan(now: datetime | None = None) -> dict[str, int]:
     if not waymark_setting("SLA_ENABLED"):
         return {"warned": 0, "breached": 0}
     now = now or timezone.now()
-    warn_ids = WorkItem.objects.filter(
-        state__in=HUMAN_OPEN, sla_warned_at=None, sla_warn_at__lte=now
-    ).values_list("pk", "instance_id")[:BATCH]
+    # Breaches first: a workitem past both marks gets one breach (which implies
+    # the warning), not a warning and a breach in the same scan.
     breach_ids = WorkItem.objects.filter(
         state__in=HUMAN_OPEN, sla_breached_at=None, sla_breach_at__lte=now
     ).values_list("pk", "instance_id")[:BATCH]
-    warned = sum(_mark(pk, run_id, now, breach=False) for pk, run_id in list(warn_ids))
     breached = sum(_mark(pk, run_id, now, breach=True) for pk, run_id in list(breach_ids))
+    warn_ids = WorkItem.objects.filter(
+        state__in=HUMAN_OPEN, sla_warned_at=None, sla_warn_at__lte=now
+    ).values_list("pk", "instance_id")[:BATCH]
+    warned = sum(_mark(pk, run_id, now, breach=False) for pk, run_id in list(warn_ids))
     return {"warned": warned, "breached": breached}
 
 

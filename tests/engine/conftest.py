@@ -108,10 +108,10 @@ class Engine:
         self._capture = capture
 
     def __getattr__(self, name):
-        from engine import reconciler, scans, timers
+        from engine import executor, reconciler, scans, timers
         from engine.services import runtime
 
-        for module in (runtime, timers, scans, reconciler):
+        for module in (runtime, timers, scans, reconciler, executor):
             fn = getattr(module, name, None)
             if callable(fn):
                 break
@@ -153,9 +153,9 @@ def approvers(db):
 
 @pytest.fixture
 def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", email="bob@example.com", password="pw")
+    return django_user_model.objects.create_user("bob", email="bob@example.com")
 
 
 @pytest.fixture
 def carol(django_user_model):
-    return django_user_model.objects.create_user("carol", email="carol@example.com", password="pw")
+    return django_user_model.objects.create_user("carol", email="carol@example.com")
