@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_migrate
 from django.utils import timezone
 
 from engine.core import states as core_states
@@ -456,3 +457,13 @@ class PendingSignal(models.Model):
 
     def __str__(self) -> str:
         return f"signal {self.name} ({self.correlation or 'no correlation'})"
+
+
+def _install_schedules(sender, **kwargs) -> None:
+    """After ``migrate``: install the scheduler backend's periodic schedules (no manual step)."""
+    from engine.scheduler import install_on_migrate
+
+    install_on_migrate(sender, **kwargs)
+
+
+post_migrate.connect(_install_schedules, dispatch_uid="waymark.install_schedules")
