@@ -1,0 +1,29 @@
+"""Handlers for the durability tests, importable by qcluster subprocesses (dotted paths).
+
+Each call appends "<idempotency key> <pid> <attempt>" to the file named by
+``data["log"]``, so a test can count how often a side effect ran.
+"""
+
+import os
+import time
+from pathlib import Path
+
+
+def _record(ctx) -> None:
+    with open(ctx.data["log"], "a") as out:
+        out.write(f"{ctx.idempotency_key} {os.getpid()} {ctx.attempt} {ctx.activity_key}\n")
+
+
+def step(ctx):
+    _record(ctx)
+    return {f"done_{ctx.activity_key}": True, "n": int(ctx.data.get("n", 0)) + 1}
+
+
+def hang_once(ctx):
+    """The first call writes its pid to <log>.hang and hangs (to be SIGKILLed)."""
+    _record(ctx)
+    marker = Path(ctx.data["log"] + ".hang")
+    if not marker.exists():
+        marker.write_text(str(os.getpid()))
+        time.sleep(120)
+    return {"hang_done": True, "n": int(ctx.data.get("n", 0)) + 1}
