@@ -120,7 +120,8 @@ def jsonable(value: Any) -> Any:
 
 
 def idempotency_key(workitem: WorkItem) -> str:
-    return f"waymark-{workitem.instance_id}-{workitem.pk}"
+    """Stable for every attempt of one step: the run and the visit number."""
+    return f"waymark-{workitem.instance_id}-{workitem.seq}"
 
 
 def _audit(action: str, run: ProcessInstance, workitem: WorkItem | None = None, **fields):
@@ -169,6 +170,9 @@ class Effects:
     ready: list[tuple[int, int]] = field(default_factory=list)  # (workitem id, lock_version)
     compensate: list[int] = field(default_factory=list)
     notify: list[tuple[int, list[int]]] = field(default_factory=list)
+    # New READY workitems as saved (with their run): the chain goes on with
+    # one of them after the commit without reading it back.
+    created: dict[int, WorkItem] = field(default_factory=dict)
 
     def schedule(self, *, keep: int | None = None) -> None:
         """Queue the work on commit; ``keep`` is a workitem the caller runs itself."""
@@ -257,10 +261,10 @@ class Walk:
         elif kind == ActivityKind.AUTOMATIC:
             workitem.state = WorkItemState.READY
             workitem.dispatched_at = self.now
-            workitem.save()
             workitem.idempotency_key = idempotency_key(workitem)
-            WorkItem.objects.filter(pk=workitem.pk).update(idempotency_key=workitem.idempotency_key)
+            workitem.save()
             self.effects.ready.append((workitem.pk, workitem.lock_version))
+            self.effects.created[workitem.pk] = workitem
             _audit("workitem.created", self.run, workitem, status_to=workitem.state)
         elif kind == ActivityKind.HUMAN:
             self._enter_human(workitem, activity)
@@ -701,7 +705,7 @@ def create_run(
 
 def run_workitem(workitem_id: int, lock_version: int | None = None) -> int:
     """Run an automatic workitem and the chain after it; returns the steps recorded."""
-    current: tuple[int, int | None] | None = (workitem_id, lock_version)
+    current: tuple | None = (workitem_id, lock_version, None)
     steps = 0
     while current is not None:
         if steps >= CHAIN_LIMIT:
@@ -717,9 +721,13 @@ def run_workitem(workitem_id: int, lock_version: int | None = None) -> int:
     return steps
 
 
-def _run_step(workitem_id: int, lock_version: int | None):
-    """One step. False: nothing done (duplicate, stale or paused); else the next step or None."""
-    workitem = WorkItem.objects.select_related("instance").filter(pk=workitem_id).first()
+def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None = None):
+    """One step. False: nothing done (duplicate, stale or paused); else the next step or None.
+
+    ``known`` is the workitem as the previous step of the chain committed it
+    (saves reading it back; the check under the lock below still decides).
+    """
+    workitem = known or (WorkItem.objects.select_related("instance").filter(pk=workitem_id).first())
     if workitem is None or workitem.state != WorkItemState.READY:
         log.info(
             "workitem %s is not ready (%s): nothing to do",
@@ -775,6 +783,8 @@ def _run_step(workitem_id: int, lock_version: int | None):
                 _record_failure(walk, workitem, activity, error, trace)
             walk.settle()
             keep = _next_inline(effects)
+            if keep is not None and keep[2] is not None and keep[2].instance_id != run.pk:
+                keep = (keep[0], keep[1], None)  # another run's (a subprocess): read it back
             effects.schedule(keep=keep[0] if keep else None)
     except DatabaseError:
         raise  # transient (deadlock, restart): the reconciler sends the step again
@@ -786,7 +796,10 @@ def _run_step(workitem_id: int, lock_version: int | None):
 
 
 def _next_inline(effects: Effects):
-    return effects.ready[0] if effects.ready else None
+    if not effects.ready:
+        return None
+    pk, lock_version = effects.ready[0]
+    return pk, lock_version, effects.created.get(pk)
 
 
 def _record_success(walk: Walk, workitem: WorkItem, result: handlers.HandlerResult) -> None:

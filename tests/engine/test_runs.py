@@ -43,7 +43,7 @@ def test_handlers_get_the_data_and_a_stable_idempotency_key(wm, calls):
     item = run.workitems.get(activity_key="a")
     assert ctx.data == {"n": 5}
     assert ctx.instance_id == run.pk and ctx.workitem_id == item.pk
-    assert ctx.idempotency_key == item.idempotency_key == f"waymark-{run.pk}-{item.pk}"
+    assert ctx.idempotency_key == item.idempotency_key == f"waymark-{run.pk}-{item.seq}"
     assert ctx.activity_key == "a" and ctx.attempt == 1
 
 
