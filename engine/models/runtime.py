@@ -151,6 +151,20 @@ class ProcessInstance(models.Model):
     def is_finished(self) -> bool:
         return self.state in core_states.TERMINAL_RUN_STATES
 
+    def activity_states(self) -> dict[str, dict]:
+        """Per activity key: its latest workitem's state and how often it was visited.
+
+        For drawing the run on its graph (one query):
+        ``{"review": {"state": "assigned", "visits": 2, "workitem": 41}, ...}``.
+        """
+        found: dict[str, dict] = {}
+        rows = self.workitems.order_by("seq").values_list("activity_key", "state", "pk")
+        for key, state, pk in rows:
+            entry = found.setdefault(key, {"visits": 0})
+            entry.update(state=state, workitem=pk)
+            entry["visits"] += 1
+        return found
+
 
 # Workitems -------------------------------------------------------------------------
 

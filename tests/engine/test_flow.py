@@ -158,3 +158,16 @@ def test_handler_outcome_sets_the_condition(wm):
     run.refresh_from_db()
     assert run.condition == "NO" and "no" in path(run) and "yes" not in path(run)
     assert WorkItem.objects.get(instance=run, activity_key="decide").outcome == "NO"
+
+
+def test_activity_states_for_the_run_page(wm, bob):
+    deploy(
+        [auto("a"), {"key": "h", "kind": "human", "allowed_users": ["bob"]}],
+        ["start>a", "a>h", "h>end"],
+        code="overlay",
+    )
+    run = wm.start_run("overlay")
+    states = run.activity_states()
+    assert states["a"]["state"] == "completed" and states["a"]["visits"] == 1
+    assert states["h"]["state"] == "offered"
+    assert "end" not in states
