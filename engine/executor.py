@@ -99,8 +99,12 @@ def clear_graph_cache() -> None:
 
 
 def lock_run(pk: int) -> ProcessInstance:
-    """The run's row, locked for the rest of the transaction (see the module docstring)."""
-    return ProcessInstance.objects.select_for_update().select_related("process").get(pk=pk)
+    """The run's row, locked for the rest of the transaction (see the module docstring).
+
+    No select_related here: FOR UPDATE would lock the joined rows too (the
+    process), and every step of every run of a process would queue on it.
+    """
+    return ProcessInstance.objects.select_for_update().get(pk=pk)
 
 
 def data_size(data: Any) -> int:
