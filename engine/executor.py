@@ -44,6 +44,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -79,7 +80,19 @@ PASS_THROUGH = {ActivityKind.START, ActivityKind.END, ActivityKind.EXCLUSIVE, Ac
 OPEN = OPEN_STATES
 ACTIVE_RUN = [RunState.RUNNING, RunState.WAITING, RunState.FAILED]
 TIMEOUT_OUTCOME = "TIMEOUT"  # instance.condition after a signal wait timed out
-CHAIN_LIMIT = 1000  # steps one worker task takes inline before it queues the rest
+CHAIN_LIMIT = 1000
+# What a walk may change on the run (the rest is fixed when it starts).
+RUN_MOVING_FIELDS = [
+    "state",
+    "condition",
+    "data",
+    "result",
+    "ended_at",
+    "updated_at",
+    "lock_version",
+    "step_count",
+    "suspended_from",
+]  # steps one worker task takes inline before it queues the rest
 
 
 # Graphs ------------------------------------------------------------------------------
@@ -105,6 +118,20 @@ def lock_run(pk: int) -> ProcessInstance:
     process), and every step of every run of a process would queue on it.
     """
     return ProcessInstance.objects.select_for_update().get(pk=pk)
+
+
+def lock_run_with(pk: int, workitem_id: int) -> tuple[ProcessInstance, str | None, int | None]:
+    """Lock the run and read one workitem's state and version in the same query."""
+    row = WorkItem.objects.filter(pk=workitem_id)
+    run = (
+        ProcessInstance.objects.select_for_update(of=("self",))
+        .annotate(
+            locked_wi_state=Subquery(row.values("state")[:1]),
+            locked_wi_version=Subquery(row.values("lock_version")[:1]),
+        )
+        .get(pk=pk)
+    )
+    return run, run.locked_wi_state, run.locked_wi_version
 
 
 def data_size(data: Any) -> int:
@@ -206,6 +233,11 @@ class Walk:
         # (activity key, transition key it is reached by, whether a join waits there)
         self.pending: deque[tuple[str, str, bool]] = deque()
         self.settled_state: str | None = None
+        # What this walk did to the run's workitems, so settle() can often tell
+        # the new state without asking the database.
+        self.readied = False
+        self.fell_out = False
+        self.recheck = False  # set by callers that changed run.state in memory
 
     # entering activities --------------------------------------------------------
 
@@ -269,6 +301,7 @@ class Walk:
             workitem.save()
             self.effects.ready.append((workitem.pk, workitem.lock_version))
             self.effects.created[workitem.pk] = workitem
+            self.readied = True
             _audit("workitem.created", self.run, workitem, status_to=workitem.state)
         elif kind == ActivityKind.HUMAN:
             self._enter_human(workitem, activity)
@@ -502,9 +535,11 @@ class Walk:
             setattr(workitem, name, value)
         workitem.state = state
         workitem.completed_at = workitem.completed_at or self.now
-        if not created:
+        if created:
+            workitem.save()
+        else:
             workitem.lock_version += 1
-        workitem.save()
+            workitem.save(update_fields=["state", "completed_at", "lock_version", *changes])
         if not created:
             close_extras(workitem)
         for transition in transitions:
@@ -515,6 +550,7 @@ class Walk:
         self, workitem: WorkItem, kind: str, message: str, *, trace: str = "", created: bool = False
     ) -> Incident:
         previous = workitem.state
+        self.fell_out = True
         if not created and previous != WorkItemState.FALLOUT:
             check_move("workitem", previous, WorkItemState.FALLOUT)
         workitem.state = WorkItemState.FALLOUT
@@ -551,11 +587,21 @@ class Walk:
         previous = run.state
         if previous in (RunState.COMPLETED, RunState.CANCELLED):
             return previous
-        states = set(
-            WorkItem.objects.filter(instance=run, state__in=OPEN)
-            .values_list("state", flat=True)
-            .distinct()
-        )
+        if (
+            self.readied
+            and not self.fell_out
+            and not self.recheck
+            and previous in (RunState.RUNNING, RunState.WAITING)
+        ):
+            # A running or waiting run has nothing fallen out (else it would be
+            # failed), and this walk made a step ready: it is running.
+            states = {WorkItemState.READY}
+        else:
+            states = set(
+                WorkItem.objects.filter(instance=run, state__in=OPEN)
+                .values_list("state", flat=True)
+                .distinct()
+            )
         if previous == RunState.SUSPENDED:
             new = RunState.SUSPENDED
         elif WorkItemState.FALLOUT in states:
@@ -592,7 +638,7 @@ class Walk:
         if new == RunState.COMPLETED:
             run.ended_at = self.now
             run.result = copy.deepcopy(run.data)
-        run.save()
+        run.save(update_fields=RUN_MOVING_FIELDS)
         if new != previous:
             if new == RunState.COMPLETED:
                 _audit("run.completed", run, status_from=previous, status_to=new)
@@ -772,14 +818,11 @@ def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None
     effects = Effects()
     try:
         with transaction.atomic():
-            run = lock_run(run.pk)
-            workitem = WorkItem.objects.get(pk=workitem_id)
-            if (
-                workitem.state != WorkItemState.READY
-                or workitem.lock_version != expected
-                or run.state not in ACTIVE_RUN
-            ):
+            run, state, version = lock_run_with(run.pk, workitem_id)
+            if state != WorkItemState.READY or version != expected or run.state not in ACTIVE_RUN:
                 return False
+            # Unchanged since it was read (every change bumps lock_version).
+            workitem.instance = run
             walk = Walk(run, effects)
             if error is None:
                 _record_success(walk, workitem, result)

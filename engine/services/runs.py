@@ -247,6 +247,7 @@ def resume_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
         run.state = run.suspended_from or RunState.RUNNING
         run.suspended_from = ""
         walk = Walk(run, effects, actor=user)
+        walk.recheck = True
         _redispatch_ready(run, effects)
         _match_waiting_signals(walk)
         state = walk.settle()
@@ -331,6 +332,7 @@ def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Ef
     kinds = {i.kind for i in incidents}
     previous = workitem.state
     walk = Walk(run, effects, actor=user)
+    walk.recheck = True
     if run.state == RunState.FAILED:
         run.state = RunState.RUNNING  # settle() decides again below
     if IncidentKind.STEP_BUDGET in kinds:
