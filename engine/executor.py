@@ -44,7 +44,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
-from django.db.models import Subquery
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -796,6 +796,9 @@ def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None
     run = workitem.instance
     if run.state not in ACTIVE_RUN:
         return False
+    if known is None and not _claim(workitem):
+        log.info("workitem %s: another worker took this step", workitem_id)
+        return False
     expected = workitem.lock_version
     graph = graph_for(run.version_id)
     activity = graph.activity(workitem.activity_key)
@@ -840,6 +843,24 @@ def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None
         _record_engine_error(workitem_id, expected, exc)
         return False
     return keep
+
+
+def _claim(workitem: WorkItem) -> bool:
+    """Take a step that came from a queue message, before running its handler.
+
+    Two copies of one message (a duplicate delivery, a re-send racing a slow
+    original) would otherwise both run the handler; the compare-and-set on
+    ``lock_version`` lets exactly one through. A step the chain continues
+    with in-process needs no claim: no message for it was sent. If the worker
+    then dies, its original message finds the version changed; the
+    reconciler sends the step again after WAYMARK_RECONCILE_AFTER_SECONDS.
+    """
+    claimed = WorkItem.objects.filter(
+        pk=workitem.pk, state=WorkItemState.READY, lock_version=workitem.lock_version
+    ).update(lock_version=F("lock_version") + 1, dispatched_at=timezone.now())
+    if claimed:
+        workitem.lock_version += 1
+    return bool(claimed)
 
 
 def _next_inline(effects: Effects):

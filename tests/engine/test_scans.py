@@ -124,32 +124,66 @@ def test_a_stale_message_is_ignored(ready_item, calls):
     assert "test.add_one" not in calls
 
 
-def test_the_result_is_recorded_once_when_two_workers_race(ready_item, calls, monkeypatch):
-    """The second worker's handler runs too (at least once), but only one result lands."""
+def test_a_duplicate_arriving_while_the_step_runs_is_a_no_op(ready_item, calls, monkeypatch):
     from engine import handlers
 
     original = handlers.resolve
+    nested = []
 
     def resolve(name):
         fn = original(name)
 
         def racing(ctx):
-            result = fn(ctx)
-            if len(calls["test.add_one"]) == 1:
-                # Another worker got the same message meanwhile and records first.
-                executor.run_workitem(ready_item.pk, ready_item.lock_version)
-            return result
+            if not nested:  # the same message, taken by another worker meanwhile
+                nested.append(executor.run_workitem(ready_item.pk, ready_item.lock_version))
+            return fn(ctx)
 
         return racing
 
     monkeypatch.setattr(handlers, "resolve", resolve)
-    executor.run_workitem(ready_item.pk, ready_item.lock_version)
+    assert executor.run_workitem(ready_item.pk, ready_item.lock_version) == 1
+    assert nested == [0]
+    assert len(calls["test.add_one"]) == 1
     run = ready_item.instance
     run.refresh_from_db()
-    assert len(calls["test.add_one"]) == 2  # the side effect ran twice (same key)
+    assert run.data == {"n": 1} and run.workitems.filter(activity_key="end").count() == 1
+
+
+def test_a_result_is_recorded_once_when_a_resend_overtakes_a_slow_step(
+    ready_item, calls, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The reconciler re-sent the step while it ran: the re-sent copy records; the slow one
+    finds the version changed and its result is dropped (its side effect ran with the same key).
+    """
+    from engine import handlers
+    from engine.models import WorkItem
+
+    original = handlers.resolve
+    overtaken = []
+    started = []
+
+    def resolve(name):
+        fn = original(name)
+
+        def slow(ctx):
+            if not started:
+                started.append(True)
+                # The reconciler: bump the version, send the step again.
+                item = WorkItem.objects.get(pk=ready_item.pk)
+                WorkItem.objects.filter(pk=item.pk).update(lock_version=item.lock_version + 1)
+                overtaken.append(executor.run_workitem(item.pk, item.lock_version + 1))
+            return fn(ctx)
+
+        return slow
+
+    monkeypatch.setattr(handlers, "resolve", resolve)
+    assert executor.run_workitem(ready_item.pk, ready_item.lock_version) == 0
+    assert overtaken == [1]
+    assert len(calls["test.add_one"]) == 2
     assert len({c.idempotency_key for c in calls["test.add_one"]}) == 1
-    assert run.data == {"n": 1}  # recorded once
-    assert run.workitems.filter(activity_key="end").count() == 1
+    run = ready_item.instance
+    run.refresh_from_db()
+    assert run.data == {"n": 1} and run.workitems.filter(activity_key="end").count() == 1
 
 
 def test_the_reconciler_resends_lost_work(
