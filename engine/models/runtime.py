@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 
@@ -68,13 +68,43 @@ class ProcessInstanceQuerySet(models.QuerySet):
             return self
         if user.has_perm("engine.view_processinstance"):
             return self
-        mine = WorkItem.objects.filter(Q(assignee=user) | Q(completed_by=user)).values(
-            "instance_id"
+        # Correlated EXISTS tests: a lookup by id (the run page) checks just
+        # that run through indexes, and a list newest-first stops after a page.
+        group_ids = list(user.groups.values_list("pk", flat=True))
+        run = OuterRef("pk")
+        return self.filter(
+            Q(started_by=user)
+            | Exists(WorkItem.objects.filter(instance=run, assignee=user))
+            | Exists(WorkItem.objects.filter(instance=run, completed_by=user))
+            | Exists(
+                WorkItemCandidate.objects.filter(instance=run).filter(
+                    Q(user=user) | Q(group_id__in=group_ids)
+                )
+            )
         )
-        offered = WorkItemCandidate.objects.filter(
-            Q(user=user) | Q(group__in=user.groups.all())
-        ).values("workitem__instance_id")
-        return self.filter(Q(started_by=user) | Q(pk__in=mine) | Q(pk__in=offered))
+
+    def involving(self, user):
+        """Runs ``user`` started, works or worked on, or is offered work in: for list pages.
+
+        The same runs as ``visible_to`` for a non-manager, computed as a union
+        of small id sets, which suits a list ordered by start time better.
+        """
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        group_ids = list(user.groups.values_list("pk", flat=True))
+        ids = (
+            self.model.objects.filter(started_by=user)
+            .order_by()
+            .values("pk")
+            .union(
+                WorkItem.objects.filter(assignee=user).order_by().values("instance_id"),
+                WorkItem.objects.filter(completed_by=user).order_by().values("instance_id"),
+                WorkItemCandidate.objects.filter(Q(user=user) | Q(group_id__in=group_ids))
+                .order_by()
+                .values("instance_id"),
+            )
+        )
+        return self.filter(pk__in=ids)
 
 
 class ProcessInstance(models.Model):
@@ -186,9 +216,12 @@ class WorkItemQuerySet(models.QuerySet):
         """Human workitems offered to ``user`` (directly or through a group), unclaimed."""
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
-        offered = WorkItemCandidate.objects.filter(
-            Q(user=user) | Q(group__in=user.groups.all())
-        ).values("workitem_id")
+        # Group ids as literals (not a subquery) let the database use the
+        # candidate indexes and estimate how many offers the user has.
+        group_ids = list(user.groups.values_list("pk", flat=True))
+        offered = WorkItemCandidate.objects.filter(Q(user=user) | Q(group_id__in=group_ids)).values(
+            "workitem_id"
+        )
         return self.filter(state=WorkItemState.OFFERED, pk__in=offered).order_by(
             "-created_at", "-pk"
         )
@@ -320,6 +353,8 @@ class WorkItemCandidate(models.Model):
     """
 
     workitem = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="candidates")
+    # The workitem's run, copied: "runs I may see" needs no join through workitems.
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
