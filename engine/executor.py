@@ -81,6 +81,7 @@ OPEN = OPEN_STATES
 ACTIVE_RUN = [RunState.RUNNING, RunState.WAITING, RunState.FAILED]
 TIMEOUT_OUTCOME = "TIMEOUT"  # instance.condition after a signal wait timed out
 CHAIN_LIMIT = 1000
+TIMER_COLUMNS = ("id", "instance_id", "workitem_id", "kind", "due_at", "transition_key")
 # What a walk may change on the run (the rest is fixed when it starts).
 RUN_MOVING_FIELDS = [
     "state",
@@ -511,7 +512,14 @@ class Walk:
     # leaving activities ------------------------------------------------------------
 
     def leave(
-        self, workitem: WorkItem, state: str, *, transitions=None, created: bool = False, **changes
+        self,
+        workitem: WorkItem,
+        state: str,
+        *,
+        transitions=None,
+        created: bool = False,
+        timer_fired: bool = False,
+        **changes,
     ) -> bool:
         """Close ``workitem`` as ``state`` and route on; a run that cannot move falls out."""
         if transitions is None:
@@ -541,7 +549,8 @@ class Walk:
             workitem.lock_version += 1
             workitem.save(update_fields=["state", "completed_at", "lock_version", *changes])
         if not created:
-            close_extras(workitem)
+            # A workitem has one timer at most: when that fired, none is left to drop.
+            close_extras(workitem, timers=not timer_fired)
         for transition in transitions:
             self.pending.append((transition.target, transition.key, True))
         return True
@@ -683,9 +692,13 @@ def set_candidates(workitem: WorkItem, *, users=(), groups=()) -> None:
     WorkItemCandidate.objects.bulk_create(rows)
 
 
-def close_extras(workitem: WorkItem) -> None:
+def close_extras(workitem: WorkItem, *, timers: bool = True) -> None:
     """A workitem closed: its timers are no longer due and its offers are withdrawn."""
-    if workitem.activity_kind in (ActivityKind.HUMAN, ActivityKind.SIGNAL, ActivityKind.TIMER):
+    if timers and workitem.activity_kind in (
+        ActivityKind.HUMAN,
+        ActivityKind.SIGNAL,
+        ActivityKind.TIMER,
+    ):
         Timer.objects.filter(workitem=workitem, fired_at=None).delete()
     if workitem.activity_kind == ActivityKind.HUMAN:
         WorkItemCandidate.objects.filter(workitem=workitem).delete()
@@ -965,26 +978,33 @@ def _record_engine_error(workitem_id: int, expected: int, exc: Exception) -> Non
 # Timers -------------------------------------------------------------------------------
 
 
-def fire_timer(timer_id: int, now: datetime | None = None) -> bool:
-    """Fire one due timer in its own transaction; False when it was not (or no longer) due."""
+def fire_timer(timer_id: int, now: datetime | None = None, *, row: dict | None = None) -> bool:
+    """Fire one due timer in its own transaction; False when it was not (or no longer) due.
+
+    ``row`` is the timer's columns as the poll read them (saves reading them again).
+    """
     now = now or timezone.now()
-    row = (
-        Timer.objects.filter(pk=timer_id, fired_at=None)
-        .values_list("instance_id", flat=True)
-        .first()
-    )
     if row is None:
-        return False
+        row = Timer.objects.filter(pk=timer_id, fired_at=None).values(*TIMER_COLUMNS).first()
+        if row is None:
+            return False
+    timer = Timer(**row)
     effects = Effects()
     with transaction.atomic():
-        run = ProcessInstance.objects.select_for_update(skip_locked=True).filter(pk=row).first()
+        run = (
+            ProcessInstance.objects.select_for_update(skip_locked=True)
+            .filter(pk=timer.instance_id)
+            .first()
+        )
         if run is None:  # another worker holds this run: the next poll will fire it
             return False
-        timer = Timer.objects.filter(pk=timer_id, fired_at=None, due_at__lte=now).first()
-        if timer is None or run.state not in ACTIVE_RUN:
+        if run.state not in ACTIVE_RUN:
             return False
-        timer.fired_at = now
-        timer.save(update_fields=["fired_at"])
+        fired = Timer.objects.filter(pk=timer.pk, fired_at=None, due_at__lte=now).update(
+            fired_at=now
+        )
+        if not fired:
+            return False
         workitem = WorkItem.objects.get(pk=timer.workitem_id)
         walk = Walk(run, effects)
         walk.now = now
@@ -998,7 +1018,7 @@ def fire_timer(timer_id: int, now: datetime | None = None) -> bool:
                 effects.ready.append((workitem.pk, workitem.lock_version))
         elif timer.kind == TimerKind.TIMER:
             if workitem.state == WorkItemState.WAITING and walk.leave(
-                workitem, WorkItemState.COMPLETED
+                workitem, WorkItemState.COMPLETED, timer_fired=True
             ):
                 _audit(
                     "workitem.completed",
@@ -1019,7 +1039,9 @@ def fire_timer(timer_id: int, now: datetime | None = None) -> bool:
             else:
                 run.condition = TIMEOUT_OUTCOME
                 transitions = None
-            if walk.leave(workitem, WorkItemState.TIMED_OUT, transitions=transitions):
+            if walk.leave(
+                workitem, WorkItemState.TIMED_OUT, transitions=transitions, timer_fired=True
+            ):
                 _audit(
                     "workitem.timed_out",
                     run,

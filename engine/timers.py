@@ -26,7 +26,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from engine.conf import waymark_setting
-from engine.executor import ACTIVE_RUN, fire_timer
+from engine.executor import ACTIVE_RUN, TIMER_COLUMNS, fire_timer
 from engine.models import Timer
 
 log = logging.getLogger("engine.timers")
@@ -34,24 +34,25 @@ log = logging.getLogger("engine.timers")
 BATCH = 1000
 
 
-def due_timers(now: datetime | None = None, limit: int = BATCH) -> list[int]:
+def due_timers(now: datetime | None = None, limit: int = BATCH) -> list[dict]:
+    """The columns of the timers due at ``now`` (of runs that may move), oldest first."""
     now = now or timezone.now()
     return list(
         Timer.objects.filter(fired_at=None, due_at__lte=now, instance__state__in=ACTIVE_RUN)
         .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values(*TIMER_COLUMNS)[:limit]
     )
 
 
 def fire_due(now: datetime | None = None, limit: int = BATCH) -> int:
     """Fire every timer due at ``now``; returns how many fired. Running it twice is harmless."""
     fired = 0
-    for pk in due_timers(now, limit):
+    for row in due_timers(now, limit):
         try:
-            if fire_timer(pk, now):
+            if fire_timer(row["id"], now, row=row):
                 fired += 1
         except Exception:  # one bad timer must not stop the others
-            log.exception("timer %s could not fire", pk)
+            log.exception("timer %s could not fire", row["id"])
     return fired
 
 
