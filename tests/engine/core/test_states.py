@@ -23,7 +23,7 @@ def test_every_state_has_a_row_in_its_table():
 
 
 def test_open_and_closed_workitem_states_partition_the_states():
-    assert OPEN_WORKITEM_STATES | CLOSED_WORKITEM_STATES == set(WorkItemState)
+    assert set(WorkItemState) == OPEN_WORKITEM_STATES | CLOSED_WORKITEM_STATES
     assert not OPEN_WORKITEM_STATES & CLOSED_WORKITEM_STATES
 
 
