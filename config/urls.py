@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", include("engine.api.urls")),
     path("", include("designer.monitoring.urls")),  # runs, inbox, process monitoring
     path("", include("designer.audit.urls")),  # audit log, webhook deliveries
-    path("", include("designer.urls")),  # process library, editor, versions, compare
+    path("", include("designer.versions.urls")),  # process library, versions, publish, compare
+    path("", include("designer.urls")),  # the editor
 ]
