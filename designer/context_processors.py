@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 AREAS = [
-    ("processes", "Processes", "designer:process_list", "Design, version and publish processes."),
+    ("processes", "Processes", "versions:process_list", "Design, version and publish processes."),
     ("runs", "Runs", "monitoring:run_list", "Watch running processes and fix what failed."),
     ("inbox", "Inbox", "monitoring:inbox", "Claim and complete the work waiting for you."),
     ("audit", "Audit log", "audit:log", "Who changed what, and when."),
