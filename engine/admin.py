@@ -1,0 +1,228 @@
+"""Django admin for definitions (editable drafts) and a read-only view of runtime rows.
+
+The admin is one more door onto the same rules: element rows refuse to change
+a frozen version (FrozenVersionError), transitions normalize their condition
+in ``save``, and Publish / Clone / Rollback call the definition services, so
+the admin behaves exactly like the designer and the API.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from engine.models import (
+    Activity,
+    AuditEvent,
+    FrozenVersionError,
+    Incident,
+    Process,
+    ProcessInstance,
+    Transition,
+    Version,
+    WorkItem,
+)
+from engine.services import definitions as svc
+
+
+class DraftElementForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("version")
+        if version is not None and not version.is_draft:
+            raise ValidationError(str(FrozenVersionError(version)))
+        return cleaned
+
+
+class DraftOnlyAdmin(admin.ModelAdmin):
+    """Elements of a published or retired version are shown read-only."""
+
+    def _version_of(self, obj) -> Version | None:
+        return getattr(obj, "version", None)
+
+    def has_change_permission(self, request, obj=None):
+        version = self._version_of(obj) if obj is not None else None
+        if version is not None and not version.is_draft:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        version = self._version_of(obj) if obj is not None else None
+        if version is not None and not version.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    form = DraftElementForm
+
+
+class ActivityInline(admin.TabularInline):
+    model = Activity
+    fields = ("key", "kind", "name", "handler", "x", "y")
+    extra = 0
+    show_change_link = True
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.is_draft
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
+class TransitionInline(admin.TabularInline):
+    model = Transition
+    fk_name = "version"
+    fields = ("key", "source", "target", "condition", "priority", "is_default")
+    extra = 0
+    show_change_link = True
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.is_draft
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
+@admin.register(Process)
+class ProcessAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "published", "created_at")
+    search_fields = ("code", "title", "description")
+    readonly_fields = ("created_at", "created_by")
+
+    @admin.display(description="published version")
+    def published(self, process: Process) -> str:
+        version = process.published_version()
+        return f"v{version.number}" if version else "—"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new process gets its draft v1 (start -> end) from the service, as everywhere.
+        created = svc.create_process(
+            obj.code, obj.title, description=obj.description, user=request.user
+        )
+        obj.pk = created.pk
+
+
+@admin.register(Version)
+class VersionAdmin(admin.ModelAdmin):
+    list_display = ("process", "number", "status", "created_by", "created_at", "published_at")
+    list_filter = ("status", "process")
+    search_fields = ("process__code", "note")
+    readonly_fields = (
+        "process",
+        "number",
+        "status",
+        "created_at",
+        "created_by",
+        "published_at",
+        "published_by",
+        "cloned_from",
+    )
+    inlines = [ActivityInline, TransitionInline]
+    actions = ["publish_versions", "clone_versions", "rollback_to_versions"]
+
+    def has_add_permission(self, request):
+        return False  # versions come from create, clone and import
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or obj.is_draft) and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        svc.delete_draft(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for version in queryset:
+            svc.delete_draft(version, user=request.user)
+
+    def _each(self, request, queryset: QuerySet, action, done: str) -> None:
+        for version in queryset.select_related("process"):
+            try:
+                result = action(version, user=request.user, note="from the admin")
+            except (svc.DefinitionError, svc.ValidationFailed, FrozenVersionError) as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, done.format(v=version, new=result))
+
+    @admin.action(description="Publish the selected drafts", permissions=["publish"])
+    def publish_versions(self, request, queryset):
+        self._each(request, queryset, svc.publish, "Published {v.process.code} v{v.number}.")
+
+    @admin.action(description="Clone the selected versions to new drafts", permissions=["design"])
+    def clone_versions(self, request, queryset):
+        self._each(
+            request, queryset, svc.clone, "Cloned {v.process.code} v{v.number} to v{new.number}."
+        )
+
+    @admin.action(description="Roll back to the selected versions", permissions=["publish"])
+    def rollback_to_versions(self, request, queryset):
+        self._each(
+            request, queryset, svc.rollback, "{v.process.code} v{v.number} is published again."
+        )
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("engine.publish_process")
+
+    def has_design_permission(self, request) -> bool:
+        return request.user.has_perm("engine.design_process")
+
+
+@admin.register(Activity)
+class ActivityAdmin(DraftOnlyAdmin):
+    list_display = ("key", "name", "kind", "version")
+    list_filter = ("kind", "version__status")
+    search_fields = ("key", "name", "version__process__code")
+
+
+@admin.register(Transition)
+class TransitionAdmin(DraftOnlyAdmin):
+    list_display = ("key", "source", "target", "condition", "priority", "is_default", "version")
+    search_fields = ("key", "name", "condition", "version__process__code")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        warning = obj.normalize_condition()
+        if warning:
+            messages.warning(request, f"Condition kept as typed: {warning}")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Runtime rows change only through the engine's services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProcessInstance)
+class ProcessInstanceAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "version", "state", "business_key", "started_at")
+    list_filter = ("state",)
+    search_fields = ("business_key",)
+
+
+@admin.register(WorkItem)
+class WorkItemAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "instance", "activity_key", "state", "assignee", "created_at")
+    list_filter = ("state",)
+    search_fields = ("activity_key", "name")
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "instance", "kind", "message", "created_at", "resolved_at")
+    list_filter = ("kind",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor_name", "process", "instance")
+    list_filter = ("action",)
+    search_fields = ("action", "actor_name")
