@@ -84,9 +84,9 @@ class ValidationFailed(Exception):
 
 @transaction.atomic
 def create_process(
-    code: str, title: str, *, description: str = "", input_schema=None, user=None
+    code: str, title: str, *, description: str = "", input_schema=None, user=None, tenant_id=""
 ) -> Process:
-    """A new process with draft v1 holding start -> end."""
+    """A new process with draft v1 holding start -> end (``tenant_id``: see engine.tenancy)."""
     code = (code or "").strip()
     if Process.objects.filter(code=code).exists():
         raise DefinitionError(f"A process with the code {code!r} already exists.", field="code")
@@ -95,6 +95,7 @@ def create_process(
         title=(title or "").strip(),
         description=description,
         input_schema=input_schema or {},
+        tenant_id=tenant_id or "",
         created_by=user,
     )
     _full_clean(process)
@@ -519,7 +520,11 @@ def _activity_fields(spec: fmt.ActivitySpec) -> dict[str, Any]:
 
 @transaction.atomic
 def import_definition(
-    data: dict[str, Any] | fmt.DefinitionFile, *, user=None, publish_it: bool = False
+    data: dict[str, Any] | fmt.DefinitionFile,
+    *,
+    user=None,
+    publish_it: bool = False,
+    tenant_id: str = "",
 ) -> Version:
     """Create a draft (and the process if new) from a definition; optionally publish it.
 
@@ -536,6 +541,7 @@ def import_definition(
             title=spec.process.title,
             description=spec.process.description,
             input_schema=spec.process.input_schema,
+            tenant_id=tenant_id or "",
             created_by=user,
         )
     else:
@@ -611,9 +617,14 @@ def _check_conditions(spec: fmt.DefinitionFile) -> None:
         raise fmt.DefinitionFileError(problems)
 
 
-def import_text(text: str | bytes, *, filename: str = "", user=None, publish_it=False) -> Version:
+def import_text(
+    text: str | bytes, *, filename: str = "", user=None, publish_it=False, tenant_id: str = ""
+) -> Version:
     return import_definition(
-        fmt.parse_text(text, filename=filename), user=user, publish_it=publish_it
+        fmt.parse_text(text, filename=filename),
+        user=user,
+        publish_it=publish_it,
+        tenant_id=tenant_id,
     )
 
 
