@@ -4,6 +4,7 @@ definitions: Process, Version, Activity, Transition (what people draw)
 audit:       AuditEvent (every state change, who and when)
 runtime:     ProcessInstance, WorkItem, WorkItemCandidate, Token, Timer, Incident,
              PendingSignal (runs and what is due)
+webhooks:    WebhookEndpoint, WebhookDelivery (audit events sent out, signed)
 """
 
 from engine.models.audit import AuditEvent
@@ -29,6 +30,7 @@ from engine.models.runtime import (
     WorkItemCandidate,
     WorkItemState,
 )
+from engine.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Activity",
@@ -50,4 +52,7 @@ __all__ = [
     "Transition",
     "Version",
     "VersionStatus",
+    "DeliveryState",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
