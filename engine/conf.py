@@ -17,6 +17,10 @@ deployments can override them.
 | WEBHOOK_TIMEOUT             | 5                                        | seconds per webhook delivery attempt |
 | WEBHOOK_ALLOW_PRIVATE       | False                                    | allow webhook URLs that resolve to private / loopback / link-local addresses |
 | WEBHOOK_MAX_ATTEMPTS        | 6                                        | delivery attempts before a delivery is given up |
+| WEBHOOK_BACKOFF_SECONDS     | 10                                       | wait before the first retry; each next wait is 4 times longer (plus up to 10% jitter) |
+| WEBHOOK_BACKOFF_MAX_SECONDS | 3600                                     | longest wait between two attempts |
+| WEBHOOK_MAX_REDIRECTS       | 3                                        | redirects a delivery follows (each hop is checked against the address policy) |
+| WEBHOOK_SECRET_GRACE_SECONDS | 86400                                   | after a secret is rotated, the old one also signs for this long |
 | TENANT_RESOLVER             | None                                     | dotted path of ``f(request_or_user) -> {"tenant_id": ..., "org_id": ...}`` |
 | TENANT_FILTER               | None                                     | dotted path of ``f(queryset, tenant) -> queryset`` applied to every list and lookup |
 | SIGNAL_RETENTION            | "1d"                                     | how long a signal that arrived before its run waits is kept |
@@ -45,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_TIMEOUT": 5,
     "WEBHOOK_ALLOW_PRIVATE": False,
     "WEBHOOK_MAX_ATTEMPTS": 6,
+    "WEBHOOK_BACKOFF_SECONDS": 10,
+    "WEBHOOK_BACKOFF_MAX_SECONDS": 3600,
+    "WEBHOOK_MAX_REDIRECTS": 3,
+    "WEBHOOK_SECRET_GRACE_SECONDS": 86400,
     "TENANT_RESOLVER": None,
     "TENANT_FILTER": None,
     "SIGNAL_RETENTION": "1d",

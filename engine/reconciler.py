@@ -54,11 +54,14 @@ def redispatch_lost(now: datetime | None = None, limit: int = BATCH) -> int:
 
 
 def reconcile(now: datetime | None = None) -> dict[str, int]:
-    """One sweep: lost steps sent again, kept signals matched, expired signals dropped."""
+    """One sweep: lost steps sent again, kept signals matched, expired signals dropped,
+    webhook deliveries that are due sent."""
     from engine.services import signals
+    from engine.webhooks import delivery
 
     return {
         "redispatched": redispatch_lost(now),
         "signals_matched": signals.match_pending(now),
         "signals_expired": signals.expire_pending(now),
+        "webhooks_sent": delivery.send_due(now),  # retries that are due, lost messages
     }

@@ -70,7 +70,9 @@ OPEN_DELIVERY_STATES = (DeliveryState.PENDING, DeliveryState.FAILED)
 class WebhookDelivery(models.Model):
     """One audit event on its way to one endpoint: the ledger the queue only rings for."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
     event = models.ForeignKey("engine.AuditEvent", on_delete=models.CASCADE, related_name="+")
     # The Standard Webhooks message id: the same for every attempt, so receivers dedupe on it.
     message_id = models.CharField(max_length=64, unique=True)
