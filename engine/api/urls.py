@@ -1,9 +1,76 @@
-from django.urls import path
+"""The REST API under /api/v1/ (see docs/api.md)."""
+
+from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from engine.api.converters import ElementKeyConverter, IdConverter, ProcessCodeConverter
+from engine.api.views import audit, elements, processes, runs, signals, versions, workitems
+
+register_converter(IdConverter, "wid")
+register_converter(ProcessCodeConverter, "code")
+register_converter(ElementKeyConverter, "key")
+
 app_name = "api"
+
+VERSION = "processes/<code:code>/versions/<wid:number>/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # definitions
+    path("processes/", processes.ProcessList.as_view(), name="process-list"),
+    path("processes/<code:code>/", processes.ProcessDetail.as_view(), name="process-detail"),
+    path("processes/<code:code>/versions/", versions.VersionList.as_view(), name="version-list"),
+    path(
+        "processes/<code:code>/versions/import/",
+        versions.VersionImport.as_view(),
+        name="version-import",
+    ),
+    path(VERSION, versions.VersionDetail.as_view(), name="version-detail"),
+    path(f"{VERSION}clone/", versions.VersionClone.as_view(), name="version-clone"),
+    path(f"{VERSION}publish/", versions.VersionPublish.as_view(), name="version-publish"),
+    path(f"{VERSION}rollback/", versions.VersionRollback.as_view(), name="version-rollback"),
+    path(f"{VERSION}validate/", versions.VersionValidate.as_view(), name="version-validate"),
+    path(f"{VERSION}diff/", versions.VersionDiff.as_view(), name="version-diff"),
+    path(f"{VERSION}export/", versions.VersionExport.as_view(), name="version-export"),
+    path(f"{VERSION}activities/", elements.ActivityList.as_view(), name="activity-list"),
+    path(
+        f"{VERSION}activities/<key:key>/",
+        elements.ActivityDetail.as_view(),
+        name="activity-detail",
+    ),
+    path(f"{VERSION}transitions/", elements.TransitionList.as_view(), name="transition-list"),
+    path(
+        f"{VERSION}transitions/<key:key>/",
+        elements.TransitionDetail.as_view(),
+        name="transition-detail",
+    ),
+    # runs, signals, workitems
+    path("runs/", runs.RunList.as_view(), name="run-list"),
+    path("runs/<wid:run_id>/", runs.RunDetail.as_view(), name="run-detail"),
+    path("runs/<wid:run_id>/cancel/", runs.RunCancel.as_view(), name="run-cancel"),
+    path("runs/<wid:run_id>/retry/", runs.RunRetry.as_view(), name="run-retry"),
+    path("signals/", signals.SignalSend.as_view(), name="signal-send"),
+    path("workitems/", workitems.WorkItemList.as_view(), name="workitem-list"),
+    path(
+        "workitems/<wid:workitem_id>/", workitems.WorkItemDetail.as_view(), name="workitem-detail"
+    ),
+    path(
+        "workitems/<wid:workitem_id>/claim/",
+        workitems.WorkItemClaim.as_view(),
+        name="workitem-claim",
+    ),
+    path(
+        "workitems/<wid:workitem_id>/release/",
+        workitems.WorkItemRelease.as_view(),
+        name="workitem-release",
+    ),
+    path(
+        "workitems/<wid:workitem_id>/complete/",
+        workitems.WorkItemComplete.as_view(),
+        name="workitem-complete",
+    ),
+    # audit
+    path("audit/", audit.AuditList.as_view(), name="audit-list"),
+    path("audit/<wid:event_id>/", audit.AuditDetail.as_view(), name="audit-detail"),
 ]

@@ -1,0 +1,41 @@
+"""Path converters: a URL whose id, code or key cannot exist is a 404 before any query."""
+
+from __future__ import annotations
+
+# Ids and version numbers are positive and fit a 32-bit integer column on every database.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter:
+    regex = "[0-9]{1,10}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number <= MAX_ID:
+            raise ValueError("out of range")
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+class ProcessCodeConverter:
+    # engine.models.definitions.code_validator
+    regex = "[a-z0-9][a-z0-9_-]{0,63}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class ElementKeyConverter:
+    # engine.models.definitions.KEY_PATTERN
+    regex = r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value

@@ -1,0 +1,149 @@
+"""Error bodies of the REST API: one shape for every failure.
+
+    {"detail": "what went wrong, for people",
+     "code": "conflict",
+     "errors": [{"path": "data.amount", "message": "..."}]}
+
+``detail`` is always there; ``errors`` lists each problem with where it is
+(a dotted path into the request body, or an element key) and is empty when
+the problem has no place. Engine errors map to status codes as the table in
+docs/engine.md says; nothing here changes state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from engine.definition_format import DefinitionFileError
+from engine.models.definitions import FrozenVersionError
+from engine.services import errors as engine_errors
+from engine.services.definitions import DefinitionError, ValidationFailed
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def body(detail: str, code: str, errors: list[dict] | None = None) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "errors": errors or []}
+
+
+def _flatten(detail: Any, path: str = "") -> list[dict[str, str]]:
+    """DRF's nested validation detail as [{"path", "message"}], paths dotted."""
+    if isinstance(detail, dict):
+        found = []
+        for key, value in detail.items():
+            key = "" if key in ("non_field_errors", "__all__") else str(key)
+            found += _flatten(value, f"{path}.{key}" if path and key else path or key)
+        return found
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return [{"path": path, "message": str(item)} for item in detail]
+        found = []
+        for index, item in enumerate(detail):
+            if item:
+                found += _flatten(item, f"{path}.{index}" if path else str(index))
+        return found
+    return [{"path": path, "message": str(detail)}]
+
+
+def _engine_status(exc: engine_errors.EngineError) -> tuple[int, str]:
+    if isinstance(exc, engine_errors.UnknownProcess):
+        return 404, "unknown_process"
+    if isinstance(exc, engine_errors.NotPublished):
+        return 409, "not_published"
+    if isinstance(exc, engine_errors.DataTooLarge):
+        return 413, "too_large"
+    if isinstance(exc, engine_errors.InvalidData):
+        return 400, "invalid"
+    if isinstance(exc, engine_errors.RunNotActive):
+        return 409, "run_not_active"
+    if isinstance(exc, engine_errors.Conflict):
+        return 409, "conflict"
+    if isinstance(exc, engine_errors.NotAllowed):
+        return 403, "permission_denied"
+    return 400, "invalid"
+
+
+def _definition_error(exc: DefinitionError) -> dict:
+    error = {"path": exc.field, "message": exc.message}
+    position = getattr(exc.__cause__, "position", None)
+    if position is not None:
+        error["position"] = position
+    return body(exc.message, "invalid", [error])
+
+
+def translate(exc: Exception) -> tuple[int, dict, dict] | None:
+    """(status, body, headers) for a known error, or None to let it be a server error."""
+    if isinstance(exc, engine_errors.EngineError):
+        code, name = _engine_status(exc)
+        errors = getattr(exc, "errors", None) or []
+        return code, body(exc.message, name, errors), {}
+    if isinstance(exc, FrozenVersionError):
+        return 409, body(str(exc), "frozen_version"), {}
+    if isinstance(exc, DefinitionError):
+        return 400, _definition_error(exc), {}
+    if isinstance(exc, ValidationFailed):
+        errors = [
+            {"path": p.key or "", "message": p.message, "code": p.code}
+            for p in exc.problems
+            if p.severity == "error"
+        ]
+        return 400, body(str(exc), "validation_failed", errors), {}
+    if isinstance(exc, DefinitionFileError):
+        errors = [{"path": p.get("loc", ""), "message": p["message"]} for p in exc.problems]
+        return 400, body(f"The definition cannot be imported: {exc}", "invalid_file", errors), {}
+    if isinstance(exc, RequestDataTooBig):
+        return 413, body("The request body is too large.", "too_large"), {}
+    if isinstance(exc, Http404):
+        return 404, body("Not found.", "not_found"), {}
+    if isinstance(exc, DjangoPermissionDenied):
+        return 403, body(str(exc) or "You may not do that.", "permission_denied"), {}
+    if isinstance(exc, exceptions.APIException):
+        return _api_exception(exc)
+    return None
+
+
+def _api_exception(exc: exceptions.APIException) -> tuple[int, dict, dict]:
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = f"{int(exc.wait)}"
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        listed = "; ".join(f"{e['path'] or '(body)'}: {e['message']}" for e in errors[:5])
+        return exc.status_code, body(f"Invalid input: {listed}", "invalid", errors), headers
+    if isinstance(exc, exceptions.ParseError):
+        detail = str(exc.detail)
+        if "JSON parse error" in detail:
+            detail = f"Malformed JSON: {detail.split(' - ', 1)[-1]}"
+        return exc.status_code, body(detail, "malformed"), headers
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else "error"
+    return exc.status_code, body(str(exc.detail), code), headers
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF exception handler giving every error the shape above."""
+    translated = translate(exc)
+    if translated is None:
+        return None
+    status_code, data, headers = translated
+    set_rollback()
+    return Response(data, status=status_code, headers=headers)

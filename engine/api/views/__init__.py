@@ -1,0 +1,1 @@
+"""REST API views: thin adapters over engine.services, one module per resource."""

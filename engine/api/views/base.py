@@ -1,0 +1,63 @@
+"""What every API view shares: authentication order, parsers, the error shape."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+
+from engine.api.errors import exception_handler
+from engine.api.parsers import JSONParser
+from engine.api.serializers import ErrorSerializer
+
+STATUS_TEXT = {
+    400: "Bad input: `errors` lists each problem with its path",
+    401: "Not signed in (no or a bad token)",
+    403: "Signed in, but without the permission this needs",
+    404: "No such object, or not one you may see",
+    409: "Conflict with the current state (frozen version, already done, not active)",
+    413: "Body or data too large",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI entries for the error answers of an operation (every one has 401)."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=STATUS_TEXT[code])
+        for code in sorted({401, *codes})
+    }
+
+
+class ApiView(GenericAPIView):
+    # Token first: an anonymous caller gets 401 with "WWW-Authenticate: Token".
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def valid(self, serializer_class, data, **kwargs) -> dict:
+        """``data`` checked by ``serializer_class``; a 400 listing every problem otherwise."""
+        serializer = serializer_class(data=data, context=self.get_serializer_context(), **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def query(self, serializer_class) -> dict:
+        return self.valid(serializer_class, self.request.query_params)
+
+    def body(self, serializer_class, **kwargs) -> dict:
+        data = self.request.data
+        if not isinstance(data, dict):
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+        return self.valid(serializer_class, data, **kwargs)
+
+    def out(self, serializer_class, instance, **kwargs) -> dict:
+        return serializer_class(instance, context=self.get_serializer_context(), **kwargs).data
+
+    def page(self, queryset, serializer_class):
+        rows = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.out(serializer_class, rows, many=True))

@@ -1,0 +1,75 @@
+"""processes/ and processes/{code}/."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from engine.api import lookups, permissions
+from engine.api.serializers import (
+    ProcessCreateSerializer,
+    ProcessSerializer,
+    ProcessUpdateSerializer,
+)
+from engine.api.views.base import ApiView, error_responses
+from engine.models import Process
+from engine.services import definitions
+from engine.tenancy import tenant_id_for
+
+
+def stamp_tenant(process: Process, request) -> None:
+    """Give a process created through the API the caller's tenant (services leave it empty)."""
+    tenant_id = tenant_id_for(request)
+    if tenant_id and process.tenant_id != tenant_id:
+        Process.objects.filter(pk=process.pk).update(tenant_id=tenant_id)
+        process.tenant_id = tenant_id
+
+
+class ProcessList(ApiView):
+    serializer_class = ProcessSerializer
+
+    @extend_schema(summary="List processes", responses={200: ProcessSerializer(many=True)})
+    def get(self, request):
+        rows = lookups.processes(request).select_related("created_by").order_by("code")
+        return self.page(rows, ProcessSerializer)
+
+    @extend_schema(
+        summary="Create a process (with draft version 1: start -> end)",
+        request=ProcessCreateSerializer,
+        responses={201: ProcessSerializer, **error_responses(400, 403)},
+    )
+    def post(self, request):
+        permissions.require(request.user, permissions.DESIGN, "create processes")
+        fields = self.body(ProcessCreateSerializer)
+        with transaction.atomic():
+            process = definitions.create_process(
+                fields["code"],
+                fields["title"],
+                description=fields.get("description", ""),
+                input_schema=fields.get("input_schema") or {},
+                user=request.user,
+            )
+            stamp_tenant(process, request)
+        return Response(self.out(ProcessSerializer, process), status=status.HTTP_201_CREATED)
+
+
+class ProcessDetail(ApiView):
+    serializer_class = ProcessSerializer
+
+    @extend_schema(summary="A process", responses={200: ProcessSerializer, **error_responses(404)})
+    def get(self, request, code: str):
+        return Response(self.out(ProcessSerializer, lookups.process(request, code)))
+
+    @extend_schema(
+        summary="Change a process's title, description or input schema",
+        request=ProcessUpdateSerializer,
+        responses={200: ProcessSerializer, **error_responses(400, 403, 404)},
+    )
+    def patch(self, request, code: str):
+        process = lookups.process(request, code)
+        permissions.require(request.user, permissions.DESIGN, "edit processes")
+        fields = self.body(ProcessUpdateSerializer, partial=True)
+        process = definitions.update_process(process, user=request.user, **fields)
+        return Response(self.out(ProcessSerializer, process))

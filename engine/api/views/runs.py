@@ -1,0 +1,112 @@
+"""runs/: start, list, read, cancel and retry runs."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from engine.api import lookups
+from engine.api.serializers import (
+    CancelSerializer,
+    RunDetailSerializer,
+    RunFilterSerializer,
+    RunSerializer,
+    RunStartSerializer,
+)
+from engine.api.views.base import ApiView, error_responses
+from engine.core.states import PublicStatus, RunState, public_status
+from engine.services import runtime
+
+
+def states_for(text: str) -> list[str]:
+    """Run states for a filter value: a public status (ACTIVE, ...) or a detailed state."""
+    upper = text.strip().upper()
+    if upper in PublicStatus.__members__:
+        wanted = PublicStatus[upper]
+        return [s.value for s in RunState if public_status(s.value) == wanted]
+    if text.strip().lower() in {s.value for s in RunState}:
+        return [text.strip().lower()]
+    choices = ", ".join([*PublicStatus.__members__, *(s.value for s in RunState)])
+    raise ValidationError({"state": [f"Unknown state {text!r}: use one of {choices}."]})
+
+
+class RunList(ApiView):
+    serializer_class = RunSerializer
+
+    @extend_schema(
+        summary="Runs you may see, newest first",
+        parameters=[RunFilterSerializer],
+        responses={200: RunSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request):
+        filters = self.query(RunFilterSerializer)
+        rows = lookups.runs(request).select_related("process", "version", "started_by")
+        if "process" in filters:
+            rows = rows.filter(process__code=filters["process"])
+        if "state" in filters:
+            rows = rows.filter(state__in=states_for(filters["state"]))
+        if "business_key" in filters:
+            rows = rows.filter(business_key=filters["business_key"])
+        return self.page(rows.order_by("-started_at", "-pk"), RunSerializer)
+
+    @extend_schema(
+        summary="Start a run of a process's published version",
+        request=RunStartSerializer,
+        responses={201: RunSerializer, **error_responses(400, 404, 409, 413)},
+    )
+    def post(self, request):
+        fields = self.body(RunStartSerializer)
+        # Only processes of the caller's tenant can be started.
+        if not lookups.processes(request).filter(code=fields["process"]).exists():
+            raise runtime.UnknownProcess(
+                f"There is no process with the code {fields['process']!r}."
+            )
+        run = runtime.start_run(
+            fields["process"],
+            fields["data"],
+            business_key=fields["business_key"],
+            user=request.user,
+        )
+        return Response(self.out(RunSerializer, run), status=status.HTTP_201_CREATED)
+
+
+class RunDetail(ApiView):
+    serializer_class = RunDetailSerializer
+
+    @extend_schema(
+        summary="A run: state, data, result, open incidents",
+        responses={200: RunDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request, run_id: int):
+        return Response(self.out(RunDetailSerializer, lookups.run(request, run_id)))
+
+
+class RunCancel(ApiView):
+    serializer_class = RunDetailSerializer
+
+    @extend_schema(
+        summary="Cancel a run (needs 'manage runs')",
+        request=CancelSerializer,
+        responses={200: RunDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request, run_id: int):
+        run = lookups.run(request, run_id)
+        reason = self.body(CancelSerializer)["reason"]
+        run = runtime.cancel_run(run, user=request.user, reason=reason)
+        return Response(self.out(RunDetailSerializer, run))
+
+
+class RunRetry(ApiView):
+    serializer_class = RunDetailSerializer
+
+    @extend_schema(
+        summary="Retry every fallen-out step of a failed run (needs 'manage runs')",
+        request=None,
+        responses={200: RunDetailSerializer, **error_responses(403, 404, 409)},
+    )
+    def post(self, request, run_id: int):
+        run = lookups.run(request, run_id)
+        run = runtime.retry_run(run, user=request.user)
+        return Response(self.out(RunDetailSerializer, run))

@@ -1,0 +1,240 @@
+"""processes/{code}/versions/ and the lifecycle actions of a version."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from engine import definition_format as fmt
+from engine.api import errors, lookups, permissions
+from engine.api.parsers import DefinitionTextParser, JSONParser
+from engine.api.renderers import DefinitionJSONRenderer, DefinitionYAMLRenderer
+from engine.api.serializers import (
+    DiffQuerySerializer,
+    ImportQuerySerializer,
+    NoteSerializer,
+    ValidationResultSerializer,
+    VersionDetailSerializer,
+    VersionSerializer,
+)
+from engine.api.views.base import ApiView, error_responses
+from engine.api.views.processes import stamp_tenant
+from engine.core import validation
+from engine.models import Process
+from engine.services import definitions
+
+
+class VersionList(ApiView):
+    serializer_class = VersionSerializer
+
+    @extend_schema(
+        summary="A process's versions, newest first",
+        responses={200: VersionSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request, code: str):
+        process = lookups.process(request, code)
+        rows = process.versions.select_related(
+            "process", "created_by", "published_by", "cloned_from"
+        ).order_by("-number")
+        return self.page(rows, VersionSerializer)
+
+
+class VersionImport(ApiView):
+    """Import a definition file as a new draft of this process (created if new)."""
+
+    serializer_class = VersionSerializer
+    parser_classes = [JSONParser, MultiPartParser, DefinitionTextParser]
+
+    @extend_schema(
+        summary="Import a definition (JSON body, YAML body, or a multipart 'file')",
+        parameters=[ImportQuerySerializer],
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "application/yaml": OpenApiTypes.STR,
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        },
+        responses={201: VersionSerializer, **error_responses(400, 403, 404, 413)},
+    )
+    def post(self, request, code: str):
+        options = self.query(ImportQuerySerializer)
+        permissions.require(request.user, permissions.DESIGN, "import definitions")
+        if options["publish"]:
+            permissions.require(request.user, permissions.PUBLISH, "publish versions")
+        existing = Process.objects.filter(code=code).first()
+        if existing is not None and not lookups.processes(request).filter(pk=existing.pk).exists():
+            raise Http404(f"There is no process {code!r}.")
+        data = self._definition(request)
+        found = (data.get("process") or {}) if isinstance(data, dict) else {}
+        if isinstance(found, dict) and found.get("code") != code:
+            raise ValidationError(
+                {"process": {"code": [f"The file is for {found.get('code')!r}, not {code!r}."]}}
+            )
+        with transaction.atomic():
+            version = definitions.import_definition(
+                data,
+                user=request.user,
+                publish_it=options["publish"],
+            )
+            if existing is None:
+                stamp_tenant(version.process, request)
+        return Response(self.out(VersionSerializer, version), status=status.HTTP_201_CREATED)
+
+    def _definition(self, request) -> dict:
+        data = request.data
+        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+        if upload is not None:
+            text = upload.read(fmt.MAX_FILE_BYTES + 1)
+            return fmt.parse_text(text, filename=upload.name or "")
+        if isinstance(data, dict) and "text" in data and "media_type" in data:
+            filename = "definition.yaml" if "yaml" in data["media_type"] else ""
+            return fmt.parse_text(data["text"], filename=filename)
+        if not isinstance(data, dict) or not data:
+            raise ValidationError(
+                {"non_field_errors": ["Send a definition: a JSON object, YAML text or a file."]}
+            )
+        return data
+
+
+class VersionDetail(ApiView):
+    serializer_class = VersionDetailSerializer
+
+    @extend_schema(
+        summary="A version with its activities and transitions",
+        responses={200: VersionDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request, code: str, number: int):
+        return Response(self.out(VersionDetailSerializer, lookups.version(request, code, number)))
+
+    @extend_schema(
+        summary="Delete a draft", responses={204: None, **error_responses(403, 404, 409)}
+    )
+    def delete(self, request, code: str, number: int):
+        version = lookups.version(request, code, number)
+        permissions.require(request.user, permissions.DESIGN, "delete drafts")
+        definitions.delete_draft(version, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionClone(ApiView):
+    serializer_class = VersionSerializer
+
+    @extend_schema(
+        summary="Copy this version into a new draft",
+        request=NoteSerializer,
+        responses={201: VersionSerializer, **error_responses(400, 403, 404)},
+    )
+    def post(self, request, code: str, number: int):
+        version = lookups.version(request, code, number)
+        permissions.require(request.user, permissions.DESIGN, "clone versions")
+        note = self.body(NoteSerializer)["note"]
+        draft = definitions.clone(version, user=request.user, note=note)
+        return Response(self.out(VersionSerializer, draft), status=status.HTTP_201_CREATED)
+
+
+class VersionPublish(ApiView):
+    serializer_class = VersionSerializer
+
+    @extend_schema(
+        summary="Publish this draft (the published version is retired)",
+        request=NoteSerializer,
+        responses={200: VersionSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request, code: str, number: int):
+        version = lookups.version(request, code, number)
+        permissions.require(request.user, permissions.PUBLISH, "publish versions")
+        note = self.body(NoteSerializer)["note"]
+        version = definitions.publish(version, user=request.user, note=note)
+        return Response(self.out(VersionSerializer, version))
+
+
+class VersionRollback(ApiView):
+    serializer_class = VersionSerializer
+
+    @extend_schema(
+        summary="Publish this retired version again",
+        request=NoteSerializer,
+        responses={200: VersionSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request, code: str, number: int):
+        version = lookups.version(request, code, number)
+        permissions.require(request.user, permissions.PUBLISH, "roll back versions")
+        note = self.body(NoteSerializer)["note"]
+        try:
+            version = definitions.rollback(version, user=request.user, note=note)
+        except definitions.DefinitionError as exc:
+            raise errors.Conflict(exc.message) from exc
+        return Response(self.out(VersionSerializer, version))
+
+
+class VersionValidate(ApiView):
+    serializer_class = ValidationResultSerializer
+
+    @extend_schema(
+        summary="Problems of this version (errors first)",
+        responses={200: ValidationResultSerializer, **error_responses(404)},
+    )
+    def get(self, request, code: str, number: int):
+        version = lookups.version(request, code, number)
+        problems = definitions.validate_version(version)
+        return Response(
+            {
+                "valid": not validation.has_errors(problems),
+                "problems": [p.to_dict() for p in problems],
+            }
+        )
+
+
+class VersionDiff(ApiView):
+    @extend_schema(
+        summary="What changed from version `against` to this one, matched by key",
+        parameters=[DiffQuerySerializer],
+        responses={200: OpenApiTypes.OBJECT, **error_responses(400, 404)},
+    )
+    def get(self, request, code: str, number: int):
+        options = self.query(DiffQuerySerializer)
+        version = lookups.version(request, code, number)
+        try:
+            old = lookups.version(request, code, options["against"])
+        except Http404 as exc:
+            raise ValidationError(
+                {"against": [f"There is no version {options['against']} of {code!r}."]}
+            ) from exc
+        changes = definitions.diff_versions(old, version)
+        if not options["layout"]:
+            changes = changes.without_layout()
+        return Response({"old": old.number, "new": version.number, **changes.to_dict()})
+
+
+class VersionExport(ApiView):
+    renderer_classes = [DefinitionJSONRenderer, DefinitionYAMLRenderer]
+
+    @extend_schema(
+        summary="The version as a waymark.process/1 file (JSON or YAML)",
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=["json", "yaml"], description="or send Accept: application/yaml"
+            )
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR),
+            **error_responses(404),
+        },
+    )
+    def get(self, request, code: str, number: int):
+        version = lookups.version(request, code, number)
+        extension = request.accepted_renderer.format
+        response = Response(definitions.export_version(version))
+        response["Content-Disposition"] = (
+            f'attachment; filename="{version.process.code}-v{version.number}.{extension}"'
+        )
+        return response
