@@ -13,6 +13,10 @@ second time.
   ``sla.breached``, e-mails the assignee or candidates when
   ``WAYMARK_SLA_NOTIFY``, and on breach offers the task to its activity's
   roles again when ``WAYMARK_SLA_AUTO_ASSIGN`` (escalation).
+
+Both take an optional ``tenant`` (``{"tenant_id": ...}``, as engine.tenancy's
+resolver returns): only runs of that tenant, through ``tenancy.scoped_to``
+(so a custom ``WAYMARK_TENANT_FILTER`` applies). The default is every tenant.
 """
 
 from __future__ import annotations
@@ -20,35 +24,65 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from engine import timers
+from engine import tenancy, timers
 from engine.conf import waymark_setting
 from engine.core.states import HUMAN_OPEN_STATES
-from engine.executor import Effects, _audit, graph_for, lock_run, set_candidates
-from engine.models import WorkItem, WorkItemState
+from engine.executor import (
+    ACTIVE_RUN,
+    TIMER_COLUMNS,
+    Effects,
+    _audit,
+    fire_timer,
+    graph_for,
+    lock_run,
+    set_candidates,
+)
+from engine.models import ProcessInstance, Timer, WorkItem, WorkItemState
 
 BATCH = 1000
 HUMAN_OPEN = sorted(HUMAN_OPEN_STATES)
 
 
-def timeout_scan(now: datetime | None = None) -> int:
-    return timers.fire_due(now)
+def _runs_of(tenant: dict) -> QuerySet:
+    return tenancy.scoped_to(ProcessInstance.objects.all(), tenant).values("pk")
 
 
-def sla_scan(now: datetime | None = None) -> dict[str, int]:
+def timeout_scan(now: datetime | None = None, tenant: dict | None = None) -> int:
+    if tenant is None:
+        return timers.fire_due(now)
+    # The timer loop's query (engine.timers.due_timers) narrowed to the tenant's runs.
+    rows = (
+        Timer.objects.filter(
+            fired_at=None,
+            due_at__lte=now or timezone.now(),
+            instance__state__in=ACTIVE_RUN,
+            instance__in=_runs_of(tenant),
+        )
+        .order_by("due_at", "pk")
+        .values(*TIMER_COLUMNS)[:BATCH]
+    )
+    return sum(1 for row in list(rows) if fire_timer(row["id"], now, row=row))
+
+
+def sla_scan(now: datetime | None = None, tenant: dict | None = None) -> dict[str, int]:
     if not waymark_setting("SLA_ENABLED"):
         return {"warned": 0, "breached": 0}
     now = now or timezone.now()
+    workitems = WorkItem.objects.filter(state__in=HUMAN_OPEN)
+    if tenant is not None:
+        workitems = workitems.filter(instance__in=_runs_of(tenant))
     # Breaches first: a workitem past both marks gets one breach (which implies
     # the warning), not a warning and a breach in the same scan.
-    breach_ids = WorkItem.objects.filter(
-        state__in=HUMAN_OPEN, sla_breached_at=None, sla_breach_at__lte=now
-    ).values_list("pk", "instance_id")[:BATCH]
+    breach_ids = workitems.filter(sla_breached_at=None, sla_breach_at__lte=now).values_list(
+        "pk", "instance_id"
+    )[:BATCH]
     breached = sum(_mark(pk, run_id, now, breach=True) for pk, run_id in list(breach_ids))
-    warn_ids = WorkItem.objects.filter(
-        state__in=HUMAN_OPEN, sla_warned_at=None, sla_warn_at__lte=now
-    ).values_list("pk", "instance_id")[:BATCH]
+    warn_ids = workitems.filter(sla_warned_at=None, sla_warn_at__lte=now).values_list(
+        "pk", "instance_id"
+    )[:BATCH]
     warned = sum(_mark(pk, run_id, now, breach=False) for pk, run_id in list(warn_ids))
     return {"warned": warned, "breached": breached}
 

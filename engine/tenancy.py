@@ -53,7 +53,14 @@ def scoped(queryset: QuerySet, who: Any) -> QuerySet:
     ``who=None`` means the system (a scan, a task, a command run for every
     tenant): nothing is filtered.
     """
-    tenant = resolve_tenant(who)
+    return scoped_to(queryset, resolve_tenant(who))
+
+
+def scoped_to(queryset: QuerySet, tenant: dict | None) -> QuerySet:
+    """``queryset`` narrowed to ``tenant`` (a dict as the resolver returns; None: everything).
+
+    For doors that know the tenant rather than a person, e.g. ``run_scans --tenant``.
+    """
     if tenant is None:
         return queryset
     custom = _setting_callable("TENANT_FILTER")
