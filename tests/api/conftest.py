@@ -50,9 +50,9 @@ def anon():
 
 
 @pytest.fixture
-@pytest.mark.usefixtures("wm")
-def review_process():
+def review_process(request):
     """A published process: start -> review (human, outcomes OK/NO, form needs amount) -> end."""
+    request.getfixturevalue("wm")
     return deploy(
         [
             {
