@@ -102,11 +102,11 @@ def _order(change: ElementChange) -> tuple:
 class GraphMarks:
     """Extra CSS classes and badges for one side's drawing (keyword args of version_svg)."""
 
-    node_classes: dict[str, str] = field(default_factory=dict)
-    edge_classes: dict[str, str] = field(default_factory=dict)
+    node_classes: dict[str, list[str]] = field(default_factory=dict)
+    edge_classes: dict[str, list[str]] = field(default_factory=dict)
     node_badges: dict[str, str] = field(default_factory=dict)
 
-    def as_kwargs(self) -> dict[str, dict[str, str]]:
+    def as_kwargs(self) -> dict[str, dict]:
         return {
             "node_classes": self.node_classes,
             "edge_classes": self.edge_classes,
@@ -120,7 +120,7 @@ def graph_marks(diff: VersionDiff) -> tuple[GraphMarks, GraphMarks]:
     for change in diff.changes:
         sides = {"added": (new,), "removed": (old,)}.get(change.change, (old, new))
         for side in sides:
-            css = f"diff-{change.change}"
+            css = [f"diff-{change.change}"]
             if change.element == "activity":
                 side.node_classes[change.key] = css
                 side.node_badges[change.key] = SYMBOLS[change.change]

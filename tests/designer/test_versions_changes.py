@@ -58,17 +58,17 @@ def test_values_are_shown_as_short_text():
 def test_marks_put_removed_on_the_old_side_added_on_the_new_and_the_rest_on_both():
     old, new = changes.graph_marks(sample())
     assert old.node_classes == {
-        "pay": "diff-removed",
-        "review": "diff-changed",
-        "end": "diff-moved",
+        "pay": ["diff-removed"],
+        "review": ["diff-changed"],
+        "end": ["diff-moved"],
     }
     assert new.node_classes == {
-        "check": "diff-added",
-        "review": "diff-changed",
-        "end": "diff-moved",
+        "check": ["diff-added"],
+        "review": ["diff-changed"],
+        "end": ["diff-moved"],
     }
     assert old.node_badges["pay"] == "−" and new.node_badges["check"] == "+"
-    assert old.edge_classes == new.edge_classes == {"t1": "diff-changed"}
+    assert old.edge_classes == new.edge_classes == {"t1": ["diff-changed"]}
 
 
 def test_hiding_layout_leaves_no_moved_marks():
