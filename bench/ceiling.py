@@ -64,6 +64,28 @@ def postgres_ceiling(url: str, n: int = N) -> float:
     return n / elapsed
 
 
+def orm_ceiling(instance_id: int, n: int = N) -> float:
+    """The same through Django's ORM on Django's configured database (needs django.setup()).
+
+    One ``UPDATE`` of a run row and one ``INSERT`` of an audit row per
+    ``transaction.atomic()``: what TARGETS.md calls the ceiling, because every
+    engine step pays Django's per-statement cost too.
+    """
+    from django.db import transaction
+
+    from engine.models import AuditEvent, ProcessInstance
+
+    runs = ProcessInstance.objects.filter(pk=instance_id)
+    started = time.perf_counter()
+    for i in range(n):
+        with transaction.atomic():
+            runs.update(step_count=i)
+            AuditEvent.objects.create(action="ceiling", instance_id=instance_id)
+    elapsed = time.perf_counter() - started
+    AuditEvent.objects.filter(action="ceiling").delete()
+    return n / elapsed
+
+
 def ceiling() -> tuple[str, float]:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
