@@ -1,0 +1,264 @@
+"""The inbox: My work, Available, Done; a task's page with its form and outcome buttons.
+
+Views are thin: reads through the QuerySets in engine.models.runtime (scoped
+to the tenant), changes through engine.services.runtime. A task the person
+may not see answers 404 on every page and action.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from designer.monitoring import access, graphs
+from designer.monitoring.badges import workitem_badges
+from designer.monitoring.forms import InboxFilterForm
+from designer.monitoring.paging import capped_count, paginate
+from designer.monitoring.schema_forms import SchemaForm
+from engine import executor
+from engine.models import Process, ProcessInstance, WorkItem, WorkItemState
+from engine.services import runtime
+from engine.tenancy import scoped
+
+TABS = [
+    ("mine", "My work"),
+    ("available", "Available"),
+    ("done", "Done"),
+]
+
+
+def _tab_queryset(request: HttpRequest, tab: str):
+    user = request.user
+    if tab == "available":
+        items = WorkItem.objects.available(user)
+    elif tab == "done":
+        items = WorkItem.objects.done(user)
+    else:
+        items = WorkItem.objects.inbox(user)
+    return scoped(items, request)
+
+
+def _filtered(items, filters: dict, tab: str):
+    if filters.get("process"):
+        items = items.filter(instance__process__code=filters["process"])
+    if filters.get("q"):
+        text = filters["q"]
+        items = items.filter(Q(name__icontains=text) | Q(instance__business_key__icontains=text))
+    now = timezone.now()
+    if filters.get("due") == "overdue":
+        items = items.filter(sla_breach_at__lte=now)
+    elif filters.get("due") == "soon":
+        items = items.filter(sla_breach_at__gt=now, sla_breach_at__lte=now + timedelta(days=1))
+    sort = filters.get("sort") or "newest"
+    if sort == "oldest":
+        items = items.order_by("created_at", "pk")
+    elif sort == "due":
+        items = items.order_by("sla_breach_at", "created_at", "pk")
+    elif tab == "done":
+        items = items.order_by("-completed_at", "-pk")
+    else:
+        items = items.order_by("-created_at", "-pk")
+    return items
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab") or "mine"
+    if tab not in dict(TABS):
+        tab = "mine"
+    processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
+    form = InboxFilterForm(request.GET or None, processes=processes)
+    filters = form.values() if request.GET else {}
+    items = _filtered(_tab_queryset(request, tab), filters, tab).select_related(
+        "instance__process", "assignee", "completed_by"
+    )
+    page = paginate(items, request, query={"tab": tab, **filters})
+    now = timezone.now()
+    for row in page.rows:
+        row.badges = workitem_badges(row, now)
+    tabs = []
+    for key, label in TABS:
+        count, capped = capped_count(_tab_queryset(request, key))
+        tabs.append(
+            {"key": key, "label": label, "count": f"{count:,}+" if capped else f"{count:,}"}
+        )
+    context = {
+        "nav": "inbox",
+        "tab": tab,
+        "tabs": tabs,
+        "form": form,
+        "page": page,
+        "filters": filters,
+    }
+    template = "monitoring/inbox.html#inbox-body" if request.htmx else "monitoring/inbox.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def bulk_claim(request: HttpRequest) -> HttpResponse:
+    ids = [int(v) for v in request.POST.getlist("workitem") if v.isdigit()]
+    if not ids:
+        messages.warning(request, "Select the tasks to claim first.")
+        return redirect(f"{reverse('monitoring:inbox')}?tab=available")
+    offered = set(
+        _tab_queryset(request, "available").filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    claimed, problems = 0, []
+    for pk in ids:
+        if pk not in offered:
+            problems.append(f"task {pk}: it is no longer available to you")
+            continue
+        try:
+            runtime.claim(pk, user=request.user)
+            claimed += 1
+        except runtime.EngineError as exc:
+            problems.append(f"task {pk}: {exc.message}")
+    if claimed:
+        messages.success(request, f"Claimed {claimed} task{'s' if claimed != 1 else ''}.")
+    if problems:
+        messages.error(request, "Not claimed — " + "; ".join(problems))
+    return redirect(f"{reverse('monitoring:inbox')}?tab={'mine' if claimed else 'available'}")
+
+
+# One task --------------------------------------------------------------------------------
+
+
+def _activity(workitem: WorkItem):
+    return executor.graph_for(workitem.instance.version_id).activity(workitem.activity_key)
+
+
+def _detail(
+    request: HttpRequest, workitem: WorkItem, *, form: SchemaForm | None = None, status: int = 200
+) -> HttpResponse:
+    activity = _activity(workitem)
+    can_act = runtime.can_act(request.user, workitem)
+    if form is None:
+        schema = activity.form_schema or {}
+        initial = {
+            k: v
+            for k, v in (workitem.form_data or workitem.instance.data or {}).items()
+            if isinstance(schema.get("properties"), dict) and k in schema["properties"]
+        }
+        form = SchemaForm(schema, prefix="form", initial=initial)
+    run = workitem.instance
+    overlay = graphs.run_overlay(run)
+    classes = dict(overlay["node_classes"])
+    classes[workitem.activity_key] = f"{classes.get(workitem.activity_key, '')} current".strip()
+    activities = list(run.version.activities.only("key"))
+    for a in activities:
+        classes.setdefault(a.key, "state-not-reached")
+    svg = graphs.draw(
+        run.version,
+        node_classes=classes,
+        edge_classes=overlay["edge_classes"],
+        node_badges={**overlay["node_badges"], workitem.activity_key: "◉ here"},
+    )
+    user = request.user
+    context = {
+        "nav": "inbox",
+        "workitem": workitem,
+        "run": run,
+        "activity": activity,
+        "form": form,
+        "can_act": can_act,
+        "can_claim": workitem.state == WorkItemState.OFFERED and can_act,
+        "can_release": workitem.state == WorkItemState.ASSIGNED
+        and (workitem.assignee_id == user.pk or access.is_workitem_manager(user)),
+        "outcomes": list(activity.outcomes or ()),
+        "badges": workitem_badges(workitem),
+        "candidates": runtime.candidates(workitem) if workitem.is_open else None,
+        "svg": svg,
+        "run_data": json.dumps(run.data, indent=2, sort_keys=True, ensure_ascii=False),
+        "can_see_run": access.is_operator(user)
+        or scoped(ProcessInstance.objects.visible_to(user), request).filter(pk=run.pk).exists(),
+    }
+    return render(request, "monitoring/workitem_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def workitem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, access.get_workitem_or_404(request, pk))
+
+
+def _expected_version(request: HttpRequest) -> int | None:
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _after_error(request: HttpRequest, workitem_pk: int, exc: runtime.EngineError) -> HttpResponse:
+    messages.error(request, exc.message)
+    return redirect("monitoring:workitem_detail", pk=workitem_pk)
+
+
+@login_required
+@require_POST
+def workitem_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    workitem = access.get_workitem_or_404(request, pk)
+    try:
+        runtime.claim(workitem, user=request.user, expected_version=_expected_version(request))
+    except runtime.EngineError as exc:
+        return _after_error(request, pk, exc)
+    messages.success(request, f"You claimed “{workitem.name or workitem.activity_key}”.")
+    return redirect("monitoring:workitem_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def workitem_release(request: HttpRequest, pk: int) -> HttpResponse:
+    workitem = access.get_workitem_or_404(request, pk)
+    try:
+        runtime.release(workitem, user=request.user, expected_version=_expected_version(request))
+    except runtime.EngineError as exc:
+        return _after_error(request, pk, exc)
+    messages.success(request, f"You released “{workitem.name or workitem.activity_key}”.")
+    return redirect("monitoring:workitem_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def workitem_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    workitem = access.get_workitem_or_404(request, pk)
+    activity = _activity(workitem)
+    form = SchemaForm(activity.form_schema or {}, request.POST, prefix="form")
+    if not form.is_valid():
+        return _detail(request, workitem, form=form, status=400)
+    outcome = request.POST.get("outcome") or None
+    try:
+        runtime.complete(
+            workitem,
+            user=request.user,
+            outcome=outcome,
+            data=form.data_object(),
+            expected_version=_expected_version(request),
+        )
+    except runtime.InvalidData as exc:
+        form.add_engine_errors([e for e in exc.errors if e.get("path") != "outcome"])
+        if any(e.get("path") == "outcome" for e in exc.errors) or not form.errors:
+            messages.error(request, exc.message)
+        return _detail(request, workitem, form=form, status=400)
+    except runtime.NotAllowed as exc:
+        messages.error(request, exc.message)
+        return _detail(request, _reload(request, pk), form=form, status=403)
+    except runtime.Conflict as exc:
+        messages.error(request, exc.message)
+        return _detail(request, _reload(request, pk), form=form, status=409)
+    label = workitem.name or workitem.activity_key
+    done = f" with “{outcome}”" if outcome else ""
+    messages.success(request, f"Completed “{label}”{done}.")
+    return redirect(f"{reverse('monitoring:inbox')}?tab=mine")
+
+
+def _reload(request: HttpRequest, pk: int) -> WorkItem:
+    return access.get_workitem_or_404(request, pk)

@@ -1,0 +1,281 @@
+"""Runs: the list (filters, counts by state, bulk retry and cancel) and a run's page.
+
+The run page's live part is one fragment (``run_live``) polled every two
+seconds; once the run has ended the fragment answers HTTP 286 and htmx stops
+polling.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from designer.monitoring import access, graphs
+from designer.monitoring.forms import RunFilterForm, start_of
+from designer.monitoring.paging import paginate
+from engine.models import (
+    ActivityKind,
+    AuditEvent,
+    Process,
+    RunState,
+    WorkItem,
+    WorkItemState,
+)
+from engine.services import runtime
+from engine.tenancy import scoped
+
+TIMELINE_LIMIT = 200
+STATE_ORDER = [value for value, _ in RunState.choices]
+
+
+def _filter_runs(runs, filters: dict):
+    if filters.get("process"):
+        runs = runs.filter(process__code=filters["process"])
+        if filters.get("version"):
+            runs = runs.filter(version__number=filters["version"])
+    if filters.get("started_from"):
+        runs = runs.filter(started_at__gte=start_of(filters["started_from"]))
+    if filters.get("started_to"):
+        runs = runs.filter(started_at__lt=start_of(filters["started_to"] + timedelta(days=1)))
+    if filters.get("business_key"):
+        runs = runs.filter(business_key=filters["business_key"])
+    return runs
+
+
+@login_required
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
+    form = RunFilterForm(request.GET or None, processes=processes)
+    filters = form.values() if request.GET else {}
+    runs = _filter_runs(access.runs_for_list(request), filters)
+    # One aggregate for the counts; the state filter is left out so every
+    # state's count stays visible as a way to switch to it.
+    found = dict(runs.order_by().values_list("state").annotate(n=Count("pk")))
+    others = {k: v for k, v in filters.items() if k != "state"}
+    counts = [
+        {
+            "state": value,
+            "label": label,
+            "count": found.get(value, 0),
+            "url": "?" + urlencode({**others, "state": value}),
+        }
+        for value, label in RunState.choices
+    ]
+    if filters.get("state"):
+        runs = runs.filter(state=filters["state"])
+    if filters.get("sort") == "oldest":
+        runs = runs.order_by("started_at", "pk")
+    else:
+        runs = runs.order_by("-started_at", "-pk")
+    runs = runs.select_related("process", "version", "started_by")
+    page = paginate(runs, request, query=filters)
+    context = {
+        "nav": "runs",
+        "form": form,
+        "filters": filters,
+        "counts": counts,
+        "total": sum(found.values()),
+        "all_url": "?" + urlencode(others),
+        "page": page,
+        "operator": access.is_operator(request.user),
+        "here": request.get_full_path(),
+    }
+    template = "monitoring/run_list.html#runs-body" if request.htmx else "monitoring/run_list.html"
+    return render(request, template, context)
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def run_bulk(request: HttpRequest) -> HttpResponse:
+    """Retry or cancel the selected runs (operators only)."""
+    if not access.is_operator(request.user):
+        raise PermissionDenied("Retrying and cancelling runs needs the 'manage runs' permission.")
+    back = _back(request, reverse("monitoring:run_list"))
+    action = request.POST.get("action")
+    ids = [int(v) for v in request.POST.getlist("run") if v.isdigit()]
+    if action not in ("retry", "cancel"):
+        messages.error(request, "Choose Retry or Cancel.")
+        return redirect(back)
+    if not ids:
+        messages.warning(request, "Select the runs first.")
+        return redirect(back)
+    visible = set(access.runs_for_list(request).filter(pk__in=ids).values_list("pk", flat=True))
+    done, problems = 0, []
+    for pk in ids:
+        if pk not in visible:
+            problems.append(f"run {pk}: not found")
+            continue
+        try:
+            if action == "retry":
+                runtime.retry_run(pk, user=request.user)
+            else:
+                runtime.cancel_run(pk, user=request.user, reason="bulk cancel from the runs list")
+            done += 1
+        except runtime.EngineError as exc:
+            problems.append(f"run {pk}: {exc.message}")
+    verb = "Retried" if action == "retry" else "Cancelled"
+    if done:
+        messages.success(request, f"{verb} {done} run{'s' if done != 1 else ''}.")
+    if problems:
+        messages.error(request, "Not changed — " + "; ".join(problems))
+    return redirect(back)
+
+
+# One run ---------------------------------------------------------------------------------
+
+
+def _run_context(request: HttpRequest, run) -> dict:
+    activities = list(run.version.activities.only("key", "name", "kind", "compensation_handler"))
+    overlay = graphs.run_overlay(run)
+    events = list(
+        AuditEvent.objects.filter(instance=run).order_by("-created_at", "-pk")[: TIMELINE_LIMIT + 1]
+    )
+    incidents = list(run.incidents.select_related("workitem", "resolved_by")[:50])
+    compensable = {a.key for a in activities if a.compensation_handler}
+    for incident in incidents:
+        item = incident.workitem
+        incident.can_retry = bool(incident.is_open and item and item.state == WorkItemState.FALLOUT)
+        incident.can_compensate = bool(
+            incident.can_retry and item.activity_key in compensable and not item.compensated_at
+        )
+    tasks = list(
+        WorkItem.objects.filter(instance=run, activity_kind=ActivityKind.HUMAN)
+        .select_related("assignee", "completed_by")
+        .order_by("seq")[:100]
+    )
+    table = []
+    for activity in activities:
+        row = overlay["rows"].get(activity.key)
+        state, symbol, words = (
+            (row["state"], row["symbol"], row["words"]) if row else graphs.NOT_REACHED
+        )
+        table.append(
+            {
+                "activity": activity,
+                "state": state,
+                "symbol": symbol,
+                "words": words,
+                "visits": row["visits"] if row else 0,
+            }
+        )
+    return {
+        "run": run,
+        "svg": graphs.run_graph(run, overlay, activities),
+        "activity_table": table,
+        "legend": graphs.LEGEND,
+        "timeline": list(reversed(events[:TIMELINE_LIMIT])),
+        "timeline_truncated": len(events) > TIMELINE_LIMIT,
+        "incidents": incidents,
+        "tasks": tasks,
+        "run_data": json.dumps(run.data, indent=2, sort_keys=True, ensure_ascii=False),
+        "operator": access.is_operator(request.user),
+        "can_retry_run": run.state == RunState.FAILED,
+        "polling": not run.is_finished,
+    }
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = access.get_run_or_404(request, pk)
+    context = {"nav": "runs", **_run_context(request, run)}
+    return render(request, "monitoring/run_detail.html", context)
+
+
+@login_required
+@require_GET
+def run_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live part of the run page; HTTP 286 (stop polling) once the run has ended."""
+    run = access.get_run_or_404(request, pk)
+    context = _run_context(request, run)
+    if not request.htmx:
+        return redirect("monitoring:run_detail", pk=pk)
+    response = render(request, "monitoring/run_detail.html#run-live", context)
+    if run.is_finished:
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+def _run_action(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+    run = access.get_run_or_404(request, pk)
+    try:
+        action(run)
+    except runtime.NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except runtime.EngineError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("monitoring:run_detail", pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = (request.POST.get("reason") or "").strip()[:500]
+    return _run_action(
+        request,
+        pk,
+        lambda run: runtime.cancel_run(run, user=request.user, reason=reason),
+        "The run was cancelled.",
+    )
+
+
+@login_required
+@require_POST
+def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    return _run_action(
+        request,
+        pk,
+        lambda run: runtime.retry_run(run, user=request.user),
+        "Every failed step of the run was retried.",
+    )
+
+
+def _workitem_of(run, workitem_pk: int) -> WorkItem:
+    from django.http import Http404
+
+    workitem = WorkItem.objects.filter(instance=run, pk=workitem_pk).first()
+    if workitem is None:
+        raise Http404("No such step in this run.")
+    return workitem
+
+
+@login_required
+@require_POST
+def workitem_retry(request: HttpRequest, pk: int, workitem_pk: int) -> HttpResponse:
+    def act(run):
+        runtime.retry_workitem(_workitem_of(run, workitem_pk), user=request.user)
+
+    return _run_action(request, pk, act, "The step was retried.")
+
+
+@login_required
+@require_POST
+def workitem_compensate(request: HttpRequest, pk: int, workitem_pk: int) -> HttpResponse:
+    def act(run):
+        runtime.compensate(_workitem_of(run, workitem_pk), user=request.user)
+
+    return _run_action(request, pk, act, "Compensation was queued; a worker runs it in a moment.")
