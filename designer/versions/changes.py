@@ -8,10 +8,12 @@ module only presents it. Every mark is a colour *and* a symbol (CSS class
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 from engine.core.diff import ElementChange, VersionDiff
+from engine.core.graph import Graph
 
 SYMBOLS = {"added": "+", "removed": "−", "changed": "✎", "moved": "⇢"}
 CHANGES = ("added", "removed", "changed", "moved")
@@ -43,6 +45,7 @@ class ChangeRow:
     symbol: str
     anchor: str
     fields: list[FieldRow] = field(default_factory=list)
+    route: str = ""  # transitions: "Review → Pay"
 
     @property
     def node_or_edge(self) -> str:
@@ -68,14 +71,31 @@ def anchor_for(element: str, key: str) -> str:
     return f"change-{element}-{key}"
 
 
-def change_rows(diff: VersionDiff) -> list[ChangeRow]:
+def routes(*graphs: Graph) -> dict[str, str]:
+    """Each transition's "source → target" by activity labels (later graphs win)."""
+    found: dict[str, str] = {}
+    for graph in graphs:
+        for key, transition in graph.transitions.items():
+            source = graph.activities.get(transition.source)
+            target = graph.activities.get(transition.target)
+            found[key] = (
+                f"{source.label if source else transition.source} → "
+                f"{target.label if target else transition.target}"
+            )
+    return found
+
+
+def change_rows(diff: VersionDiff, route_of: dict[str, str] | None = None) -> list[ChangeRow]:
+    route_of = route_of or {}
     rows = []
     for change in sorted(diff.changes, key=_order):
+        route = route_of.get(change.key, "") if change.element == "transition" else ""
         rows.append(
             ChangeRow(
                 element=change.element,
                 key=change.key,
-                name=change.name,
+                name=change.name or route or change.key,
+                route=route if change.name else "",
                 change=change.change,
                 symbol=SYMBOLS[change.change],
                 anchor=anchor_for(change.element, change.key),
@@ -112,6 +132,12 @@ class GraphMarks:
             "edge_classes": self.edge_classes,
             "node_badges": self.node_badges,
         }
+
+
+def natural_width(svg: str) -> float | None:
+    """The drawing's width in its own units, so both sides are drawn at the same scale."""
+    match = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"', svg[:500])
+    return float(match.group(1)) if match else None
 
 
 def graph_marks(diff: VersionDiff) -> tuple[GraphMarks, GraphMarks]:

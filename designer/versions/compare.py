@@ -80,13 +80,16 @@ def compare(request: HttpRequest, code: str) -> HttpResponse:
     if old is not None and new is not None and not errors:
         full = definitions.diff_versions(old, new)
         shown = full.without_layout() if hide_layout else full
+        route_of = changes.routes(old.to_graph(), new.to_graph())
         context.update(
-            rows=changes.change_rows(shown),
+            rows=changes.change_rows(shown, route_of),
             summary=changes.summary(shown),
             hidden_moves=full.summary["moved"] if hide_layout else 0,
             same=old.pk == new.pk,
         )
         context["old_svg"], context["new_svg"] = _drawings(old, new, shown)
+        context["old_width"] = changes.natural_width(context["old_svg"])
+        context["new_width"] = changes.natural_width(context["new_svg"])
     status = 400 if errors else 200
     if request.htmx and request.htmx.target == "compare-result":
         return render(request, f"{TEMPLATE}#result", context, status=status)

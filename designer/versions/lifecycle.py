@@ -84,7 +84,8 @@ def _publish_review(version: Version) -> dict:
     }
     if published is not None:
         diff = definitions.diff_versions(published, version)
-        review["rows"] = changes.change_rows(diff)
+        route_of = changes.routes(published.to_graph(), version.to_graph())
+        review["rows"] = changes.change_rows(diff, route_of)
         review["summary"] = changes.summary(diff)
     return review
 

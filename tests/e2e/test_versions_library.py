@@ -21,6 +21,7 @@ def add_tasks(version):
     for transition in version.transitions.all():
         definitions.delete_transition(transition)
     start, end = version.activities.get(key="start"), version.activities.get(key="end")
+    definitions.move_activity(end, 420, 120)
     review = definitions.add_activity(version, "human", name="Review", key="review", x=180, y=120)
     pay = definitions.add_activity(
         version, "automatic", name="Pay", key="pay", handler="demo.pay", x=300, y=120
