@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 
@@ -50,10 +51,18 @@ class ApiView(GenericAPIView):
     def body(self, serializer_class, **kwargs) -> dict:
         data = self.request.data
         if not isinstance(data, dict):
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
-        return self.valid(serializer_class, data, **kwargs)
+        serializer = serializer_class(data=data, context=self.get_serializer_context(), **kwargs)
+        writable = {name for name, field in serializer.fields.items() if not field.read_only}
+        unknown = sorted(set(data) - writable)
+        serializer.is_valid(raise_exception=not unknown)
+        if unknown:
+            # A misspelt field would otherwise be dropped without a word.
+            problems = dict(serializer.errors)
+            for name in unknown:
+                problems[name] = [f"Unknown field: use {', '.join(sorted(writable))}."]
+            raise ValidationError(problems)
+        return serializer.validated_data
 
     def out(self, serializer_class, instance, **kwargs) -> dict:
         return serializer_class(instance, context=self.get_serializer_context(), **kwargs).data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -14,17 +13,8 @@ from engine.api.serializers import (
     ProcessUpdateSerializer,
 )
 from engine.api.views.base import ApiView, error_responses
-from engine.models import Process
 from engine.services import definitions
 from engine.tenancy import tenant_id_for
-
-
-def stamp_tenant(process: Process, request) -> None:
-    """Give a process created through the API the caller's tenant (services leave it empty)."""
-    tenant_id = tenant_id_for(request)
-    if tenant_id and process.tenant_id != tenant_id:
-        Process.objects.filter(pk=process.pk).update(tenant_id=tenant_id)
-        process.tenant_id = tenant_id
 
 
 class ProcessList(ApiView):
@@ -43,15 +33,14 @@ class ProcessList(ApiView):
     def post(self, request):
         permissions.require(request.user, permissions.DESIGN, "create processes")
         fields = self.body(ProcessCreateSerializer)
-        with transaction.atomic():
-            process = definitions.create_process(
-                fields["code"],
-                fields["title"],
-                description=fields.get("description", ""),
-                input_schema=fields.get("input_schema") or {},
-                user=request.user,
-            )
-            stamp_tenant(process, request)
+        process = definitions.create_process(
+            fields["code"],
+            fields["title"],
+            description=fields.get("description", ""),
+            input_schema=fields.get("input_schema") or {},
+            user=request.user,
+            tenant_id=tenant_id_for(request),
+        )
         return Response(self.out(ProcessSerializer, process), status=status.HTTP_201_CREATED)
 
 

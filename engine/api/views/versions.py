@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,10 +23,10 @@ from engine.api.serializers import (
     VersionSerializer,
 )
 from engine.api.views.base import ApiView, error_responses
-from engine.api.views.processes import stamp_tenant
 from engine.core import validation
 from engine.models import Process
 from engine.services import definitions
+from engine.tenancy import tenant_id_for
 
 
 class VersionList(ApiView):
@@ -78,14 +77,13 @@ class VersionImport(ApiView):
             raise ValidationError(
                 {"process": {"code": [f"The file is for {found.get('code')!r}, not {code!r}."]}}
             )
-        with transaction.atomic():
-            version = definitions.import_definition(
-                data,
-                user=request.user,
-                publish_it=options["publish"],
-            )
-            if existing is None:
-                stamp_tenant(version.process, request)
+        version = definitions.import_definition(
+            data,
+            user=request.user,
+            publish_it=options["publish"],
+            tenant_id=tenant_id_for(request),
+        )
+        version.refresh_from_db()  # publishing worked on its own copy of the row
         return Response(self.out(VersionSerializer, version), status=status.HTTP_201_CREATED)
 
     def _definition(self, request) -> dict:
