@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/waymark_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-PEERS_PYTHON = os.environ.get("BENCH_PEERS_PYTHON", str(ROOT / "var" / "bench-peers" / "bin/python"))
+PEERS_PYTHON = os.environ.get("BENCH_PEERS_PYTHON", str(ROOT / "var/bench-peers/bin/python"))
 RUNS = int(os.environ.get("BENCH_RUNS", "40"))  # runs per workload
 LATENCY_RUNS = int(os.environ.get("BENCH_LATENCY_RUNS", "30"))
 WAIT_LIMIT = float(os.environ.get("BENCH_WAIT_LIMIT", "180"))  # seconds, per workload
@@ -194,7 +194,10 @@ class Child:
 
         parked = runtime.start_run("bench_human", {"user": "bench"})  # a row to update
         orm = ceiling.orm_ceiling(parked.pk)
-        raw = ceiling.sqlite_ceiling() if self.vendor == "sqlite" else ceiling.postgres_ceiling(PG_URL)
+        if self.vendor == "sqlite":
+            raw = ceiling.sqlite_ceiling()
+        else:
+            raw = ceiling.postgres_ceiling(PG_URL)
         runtime.cancel_run(parked)
         return {"orm": orm, "raw": raw}
 
@@ -219,7 +222,7 @@ class Child:
 
     # workloads ------------------------------------------------------------------------------
 
-    def start_runs(self, code: str, count: int, data: dict | None = None) -> tuple[list[int], float]:
+    def start_runs(self, code: str, count: int, data: dict | None = None) -> tuple[list, float]:
         from engine.services import runtime
 
         began = time.perf_counter()
@@ -480,10 +483,14 @@ def report(results: list[dict], peers: dict | None) -> None:
                 ("starts", r["human"]["starts_per_second"]),
             ):
                 best[key] = max(best.get(key, 0.0), value)
-    print(f"{'engine':<28}{'linear20 st/s':>15}{'Waymark/peer':>14}{'human starts/s':>16}"
-          f"{'Waymark/peer':>14}  notes")
-    print(f"{'Waymark (SQLite, best)':<28}{fmt(best.get('linear')):>15}{'':>14}"
-          f"{fmt(best.get('starts')):>16}{'':>14}  through real workers")
+    print(
+        f"{'engine':<28}{'linear20 st/s':>15}{'Waymark/peer':>14}{'human starts/s':>16}"
+        f"{'Waymark/peer':>14}  notes"
+    )
+    print(
+        f"{'Waymark (SQLite, best)':<28}{fmt(best.get('linear')):>15}{'':>14}"
+        f"{fmt(best.get('starts')):>16}{'':>14}  through real workers"
+    )
     for name, peer in peers.items():
         if "error" in peer:
             print(f"{name:<28}  not measured: {peer['error']}")
