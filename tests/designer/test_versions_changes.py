@@ -76,3 +76,23 @@ def test_hiding_layout_leaves_no_moved_marks():
     assert "end" not in old.node_classes and "end" not in new.node_classes
     summary = {s["change"]: s["count"] for s in changes.summary(sample().without_layout())}
     assert summary == {"added": 1, "removed": 1, "changed": 2, "moved": 0}
+
+
+def test_transitions_are_named_by_their_route():
+    from engine.core.graph import Activity, ActivityKind, Graph, Transition
+
+    graph = Graph(
+        [
+            Activity(key="a", kind=ActivityKind.START, name="Start"),
+            Activity(key="b", kind=ActivityKind.END),
+        ],
+        [Transition(key="t", source="a", target="b")],
+    )
+    diff = VersionDiff((ElementChange("transition", "t", "", "added"),))
+    row = changes.change_rows(diff, changes.routes(graph))[0]
+    assert row.name == "Start → b" and row.route == ""
+
+
+def test_natural_width_reads_the_viewbox():
+    assert changes.natural_width('<svg viewBox="0.00 0.00 471.50 188.00">') == 471.5
+    assert changes.natural_width("<svg>") is None

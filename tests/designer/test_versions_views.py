@@ -1,5 +1,7 @@
 """The versions page and publish / clone / rollback / delete: pages, fragments, refusals."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import override_settings
@@ -346,3 +348,27 @@ def test_created_processes_belong_to_the_creators_tenant(client, django_user_mod
     login(client, django_user_model, "anna", "design_process")  # acme
     client.post(reverse("versions:process_create"), {"code": "acme-flow", "title": "Acme"})
     assert Process.objects.get(code="acme-flow").tenant_id == "acme"
+
+
+def test_export_graph_as_svg_and_dot(viewer):
+    build()
+    svg = viewer.get(reverse("versions:export", args=("expenses", 1, "svg")))
+    assert svg.status_code == 200
+    assert svg["Content-Type"].startswith("image/svg+xml")
+    text = svg.content.decode()
+    assert text.startswith("<?xml") and 'xmlns="http://www.w3.org/2000/svg"' in text
+    assert 'data-key="review"' in text
+    dot = viewer.get(reverse("versions:export", args=("expenses", 1, "dot"))).content.decode()
+    assert "digraph" in dot
+
+
+@override_settings(WAYMARK_TENANT_RESOLVER=f"{__name__}.tenant_of")
+def test_import_cannot_add_a_version_to_another_tenants_process(client, django_user_model):
+    process, v1 = build()
+    Process.objects.filter(pk=process.pk).update(tenant_id="acme")
+    login(client, django_user_model, "gina", "design_process")  # globex
+    text = json.dumps(definitions.export_version(v1))
+    response = client.post(reverse("versions:process_import"), {"text": text})
+    assert response.status_code == 400
+    assert "is taken" in response.content.decode()
+    assert process.versions.count() == 1
