@@ -55,6 +55,11 @@ def test_clone_change_and_compare(page, live_server, login):
     )
     expect(after.locator('g.node[data-key="review"]')).to_have_class(re.compile(r"\bhighlight\b"))
 
+    # Clicking a marked element on the graph jumps to its row in the table.
+    after.locator('g.node[data-key="review"]').click()
+    expect(review).to_be_focused()
+    assert page.url.endswith("#change-activity-review")
+
     # Hide layout-only changes: the move disappears, the rename stays.
     page.get_by_label("Hide layout-only changes").check()
     expect(page.locator("#change-activity-end")).to_have_count(0)
