@@ -133,8 +133,6 @@ def _import(request: HttpRequest, form: ImportForm) -> Version | None:
         form.add_error(None, "The definition has problems to fix before it can be published.")
     except definitions.DefinitionError as exc:
         form.add_error(None, exc.message)
-    if form.problems and not form.errors:
-        form.add_error(None, "Nothing was imported: the definition has problems.")
     return None
 
 
