@@ -50,3 +50,8 @@ def editor_url(version: Version) -> str:
         return reverse("designer:editor", args=(version.process.code, version.number))
     except NoReverseMatch:
         return reverse("versions:list", args=(version.process.code,))
+
+
+def fragment_status(request: HttpRequest, status: int) -> int:
+    """HTMX swaps only 2xx responses: a fragment that explains an error is sent as 200."""
+    return 200 if request.htmx else status

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from designer.versions import changes
-from designer.versions.access import process_for
+from designer.versions.access import fragment_status, process_for
 from engine.models import Version, VersionStatus
 from engine.services import definitions
 
@@ -92,5 +92,7 @@ def compare(request: HttpRequest, code: str) -> HttpResponse:
         context["new_width"] = changes.natural_width(context["new_svg"])
     status = 400 if errors else 200
     if request.htmx and request.htmx.target == "compare-result":
-        return render(request, f"{TEMPLATE}#result", context, status=status)
+        return render(
+            request, f"{TEMPLATE}#result", context, status=fragment_status(request, status)
+        )
     return render(request, TEMPLATE, context, status=status)

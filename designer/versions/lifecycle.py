@@ -19,6 +19,7 @@ from designer.versions.access import (
     DESIGN,
     PUBLISH,
     editor_url,
+    fragment_status,
     process_for,
     require,
     version_for,
@@ -69,7 +70,7 @@ def _confirm(request, version, action, *, form=None, error="", status=200, **ext
         **extra,
     }
     template = f"{ACTION_TEMPLATE}#dialog" if request.htmx else ACTION_TEMPLATE
-    return render(request, template, context, status=status)
+    return render(request, template, context, status=fragment_status(request, status))
 
 
 def _publish_review(version: Version) -> dict:

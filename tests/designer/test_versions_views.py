@@ -101,6 +101,13 @@ def test_versions_table_fragment_for_htmx(viewer):
     assert "<html" not in body and 'id="version-table"' in body
 
 
+def test_new_process_page_for_designers_only(designer, client, django_user_model):
+    page = designer.get(reverse("versions:process_create"))
+    assert page.status_code == 200 and "Create process" in page.content.decode()
+    login(client, django_user_model, "otto")
+    assert client.get(reverse("versions:process_create")).status_code == 403
+
+
 def test_unknown_process_or_version_is_404(publisher):
     build()
     assert publisher.get(reverse("versions:list", args=("nope",))).status_code == 404
@@ -222,6 +229,8 @@ def test_rollback_publishes_a_retired_version_again(publisher):
     definitions.publish(v2)
     page = publisher.get(url("versions:rollback", v1)).content.decode()
     assert "v2 is retired" in page
+    fragment = publisher.get(url("versions:rollback", v1), headers=HTMX).content.decode()
+    assert "Roll back to v1</button>" in fragment and "<html" not in fragment
     response = publisher.post(url("versions:rollback", v1), {"note": "v2 broke payments"})
     assert response.status_code == 302
     v1.refresh_from_db()
@@ -235,6 +244,10 @@ def test_rollback_to_a_draft_is_refused(publisher):
     response = publisher.post(url("versions:rollback", v1))
     assert response.status_code == 409
     assert "Only a retired version" in response.content.decode()
+    fragment = publisher.get(url("versions:rollback", v1), headers=HTMX)
+    assert fragment.status_code == 200  # HTMX swaps only 2xx: the refusal must show
+    assert "Only a retired version" in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()
     v1.refresh_from_db()
     assert v1.status == "draft"
 
