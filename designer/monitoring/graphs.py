@@ -66,13 +66,14 @@ def run_overlay(run: ProcessInstance) -> dict:
         .values_list("arrived_via", flat=True)
         .distinct()
     )
-    node_classes: dict[str, str] = {}
+    # version_svg takes a list of classes per key (a bare string would be split).
+    node_classes: dict[str, list[str]] = {}
     node_badges: dict[str, str] = {}
     rows = {}
     for key, entry in states.items():
         state, symbol, words = DISPLAY.get(entry["state"], NOT_REACHED)
         visits = entry["visits"]
-        node_classes[key] = f"state-{state}"
+        node_classes[key] = [f"state-{state}"]
         node_badges[key] = f"{symbol} ×{visits}" if visits > 1 else symbol
         rows[key] = {
             "state": state,
@@ -84,7 +85,7 @@ def run_overlay(run: ProcessInstance) -> dict:
     return {
         "node_classes": node_classes,
         "node_badges": node_badges,
-        "edge_classes": dict.fromkeys(taken, "path-taken"),
+        "edge_classes": {key: ["path-taken"] for key in taken},
         "rows": rows,
     }
 
@@ -92,7 +93,7 @@ def run_overlay(run: ProcessInstance) -> dict:
 def run_graph(run: ProcessInstance, overlay: dict, activities: list) -> SafeString:
     classes = dict(overlay["node_classes"])
     for activity in activities:
-        classes.setdefault(activity.key, "state-not-reached")
+        classes.setdefault(activity.key, ["state-not-reached"])
     return draw(
         run.version,
         node_classes=classes,

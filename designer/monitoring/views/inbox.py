@@ -154,10 +154,10 @@ def _detail(
     run = workitem.instance
     overlay = graphs.run_overlay(run)
     classes = dict(overlay["node_classes"])
-    classes[workitem.activity_key] = f"{classes.get(workitem.activity_key, '')} current".strip()
+    classes[workitem.activity_key] = [*classes.get(workitem.activity_key, []), "current"]
     activities = list(run.version.activities.only("key"))
     for a in activities:
-        classes.setdefault(a.key, "state-not-reached")
+        classes.setdefault(a.key, ["state-not-reached"])
     svg = graphs.draw(
         run.version,
         node_classes=classes,

@@ -57,7 +57,7 @@ def process_monitor(request: HttpRequest, code: str) -> HttpResponse:
         for activity in activities:
             found = stats.get(activity.key) or ActivityStats(activity.key)
             level = graphs.heat_level(_measure(found, measure), highest)
-            classes[activity.key] = f"heat-{level}"
+            classes[activity.key] = [f"heat-{level}"]
             parts = []
             if found.open:
                 parts.append(f"{found.open} open")
