@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from designer.versions.access import DESIGN, PUBLISH, editor_url, processes_for, require
 from designer.versions.forms import ImportForm, ProcessForm
@@ -65,6 +65,7 @@ def process_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def process_create(request: HttpRequest) -> HttpResponse:
     require(request, DESIGN)
     if request.method != "POST":

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from designer.versions import changes
 from designer.versions.access import (
@@ -92,6 +92,7 @@ def _publish_review(version: Version) -> dict:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def publish(request: HttpRequest, code: str, number: int) -> HttpResponse:
     version = version_for(request, code, number)
     require(request, PUBLISH)
@@ -125,6 +126,7 @@ def publish(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def clone(request: HttpRequest, code: str, number: int) -> HttpResponse:
     version = version_for(request, code, number)
     require(request, DESIGN)
@@ -140,6 +142,7 @@ def clone(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def rollback(request: HttpRequest, code: str, number: int) -> HttpResponse:
     version = version_for(request, code, number)
     require(request, PUBLISH)
@@ -178,6 +181,7 @@ def rollback(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, code: str, number: int) -> HttpResponse:
     version = version_for(request, code, number)
     require(request, DESIGN)

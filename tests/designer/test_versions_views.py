@@ -385,3 +385,11 @@ def test_import_cannot_add_a_version_to_another_tenants_process(client, django_u
     assert response.status_code == 400
     assert "is taken" in response.content.decode()
     assert process.versions.count() == 1
+
+
+def test_other_methods_are_refused(publisher):
+    process, v1 = build()
+    assert publisher.put(url("versions:publish", v1)).status_code == 405
+    assert publisher.delete(url("versions:delete", v1)).status_code == 405
+    v1.refresh_from_db()
+    assert v1.status == "draft"
