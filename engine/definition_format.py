@@ -111,24 +111,47 @@ class DefinitionFile(_Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DefinitionFile:
-        problems: list[str] = []
-        seen: set[str] = set()
-        for i, activity in enumerate(self.activities):
-            if activity.key in seen:
-                problems.append(f"activities[{i}].key: duplicate key {activity.key!r}")
-            seen.add(activity.key)
-        transition_keys: set[str] = set()
-        for i, transition in enumerate(self.transitions):
-            if transition.key in transition_keys:
-                problems.append(f"transitions[{i}].key: duplicate key {transition.key!r}")
-            transition_keys.add(transition.key)
-            for end in ("source", "target"):
-                ref = getattr(transition, end)
-                if ref not in seen:
-                    problems.append(f"transitions[{i}].{end}: no activity has the key {ref!r}")
+        problems = reference_problems(self.model_dump(include={"activities", "transitions"}))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError("\n".join(f"{p['loc']}: {p['message']}" for p in problems))
         return self
+
+
+def reference_problems(data: Any) -> list[dict[str, str]]:
+    """Duplicate keys and transitions to unknown activities, read from plain data.
+
+    Works on raw input too, so a file with field errors still gets these listed.
+    """
+    if not isinstance(data, dict):
+        return []
+    problems: list[dict[str, str]] = []
+
+    def items(name: str) -> list[tuple[int, dict]]:
+        value = data.get(name)
+        if not isinstance(value, list):
+            return []
+        return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+    activity_keys: set[str] = set()
+    for i, activity in items("activities"):
+        key = activity.get("key")
+        if key in activity_keys:
+            problems.append({"loc": f"activities[{i}].key", "message": f"duplicate key {key!r}"})
+        if isinstance(key, str):
+            activity_keys.add(key)
+    transition_keys: set[str] = set()
+    for i, transition in items("transitions"):
+        key = transition.get("key")
+        if key in transition_keys:
+            problems.append({"loc": f"transitions[{i}].key", "message": f"duplicate key {key!r}"})
+        if isinstance(key, str):
+            transition_keys.add(key)
+        for end in ("source", "target"):
+            ref = transition.get(end)
+            if isinstance(ref, str) and ref not in activity_keys:
+                message = f"no activity has the key {ref!r}"
+                problems.append({"loc": f"transitions[{i}].{end}", "message": message})
+    return problems
 
 
 def _location(loc: tuple) -> str:
@@ -193,7 +216,10 @@ def load(data: dict[str, Any]) -> DefinitionFile:
     try:
         return DefinitionFile.model_validate(data)
     except ValidationError as exc:
-        raise DefinitionFileError(_problems_from(exc)) from exc
+        problems = _problems_from(exc)
+        # Field errors stop pydantic before the cross-reference check: list those too.
+        problems += [p for p in reference_problems(data) if p not in problems]
+        raise DefinitionFileError(problems) from exc
 
 
 def dump(data: dict[str, Any], fmt: str = "json") -> str:
