@@ -202,3 +202,13 @@ def test_viewer_cannot_import(viewer):
 
 def test_import_get_is_not_allowed(designer):
     assert designer.get(IMPORT).status_code == 405
+
+
+def test_many_versions_are_summarised_and_a_bad_page_number_is_harmless(viewer):
+    process = definitions.create_process("expenses", "Expense approval")
+    for _ in range(7):
+        definitions.clone(process.versions.get(number=1))
+    body = viewer.get(LIST).content.decode()
+    assert "v8 draft" in body and "v3 draft" in body
+    assert "v2 draft" not in body and "+2 more" in body
+    assert viewer.get(LIST, {"page": "not-a-number"}).status_code == 200
