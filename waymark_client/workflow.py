@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from typing import Any
 
@@ -47,10 +46,10 @@ def _check_json(data: dict) -> dict:
 
 def _is_json(value: Any) -> bool:
     try:
-        json.dumps(value, allow_nan=False)
+        json.dumps(value, allow_nan=False)  # NaN and infinities are not JSON either
     except (TypeError, ValueError):
         return False
-    return not (isinstance(value, float) and not math.isfinite(value))
+    return True
 
 
 class Workflow:
