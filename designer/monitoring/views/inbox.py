@@ -79,8 +79,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
     form = InboxFilterForm(request.GET or None, processes=processes)
     filters = form.values() if request.GET else {}
-    items = _filtered(_tab_queryset(request, tab), filters, tab).select_related(
-        "instance__process", "assignee", "completed_by"
+    # Large columns are left out: a list row never shows them.
+    items = (
+        _filtered(_tab_queryset(request, tab), filters, tab)
+        .select_related("instance", "assignee", "completed_by")
+        .prefetch_related("instance__process")
+        .defer("form_data", "error", "traceback", "instance__data", "instance__result")
     )
     page = paginate(items, request, query={"tab": tab, **filters})
     now = timezone.now()
