@@ -43,7 +43,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -122,17 +122,105 @@ def lock_run(pk: int) -> ProcessInstance:
 
 
 def lock_run_with(pk: int, workitem_id: int) -> tuple[ProcessInstance, str | None, int | None]:
-    """Lock the run and read one workitem's state and version in the same query."""
-    row = WorkItem.objects.filter(pk=workitem_id)
-    run = (
-        ProcessInstance.objects.select_for_update(of=("self",))
-        .annotate(
-            locked_wi_state=Subquery(row.values("state")[:1]),
-            locked_wi_version=Subquery(row.values("lock_version")[:1]),
+    """Lock the run and read one workitem's state and version in the same query.
+
+    The hot path of every step: the statement is compiled once (see
+    ``_LockStatement``), then run with this run's and workitem's ids.
+    """
+    alias = router.db_for_write(ProcessInstance)
+    statement = _lock_statement(alias, connections[alias].vendor)
+    return statement.run(alias, pk, workitem_id)
+
+
+# Precompiled statements ---------------------------------------------------------------------
+# Django compiles every ORM query anew, and on a step's hot path that cost more
+# than the database itself (profiled: the lock query alone took a quarter of a
+# step). The statements below are compiled by Django once per database (so the
+# SQL is right for each vendor) and then run with new parameters.
+
+_RUN_SENTINEL = -7_000_000_001
+_WORKITEM_SENTINEL = -7_000_000_002
+
+
+class _LockStatement:
+    def __init__(self, alias: str):
+        row = WorkItem.objects.using(alias).filter(pk=_WORKITEM_SENTINEL)
+        query = (
+            ProcessInstance.objects.using(alias)
+            .select_for_update(of=("self",))
+            .annotate(
+                locked_wi_state=Subquery(row.values("state")[:1]),
+                locked_wi_version=Subquery(row.values("lock_version")[:1]),
+            )
+            .filter(pk=_RUN_SENTINEL)
+            .order_by()
         )
-        .get(pk=pk)
+        compiler = query.query.get_compiler(using=alias)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        select = compiler.select
+        fields = compiler.klass_info["select_fields"]
+        self.model_slice = slice(fields[0], fields[-1] + 1)
+        self.attnames = [column.target.attname for column, _, _ in select[self.model_slice]]
+        self.state_at = compiler.annotation_col_map["locked_wi_state"]
+        self.version_at = compiler.annotation_col_map["locked_wi_version"]
+        self.converters = compiler.get_converters([column for column, _, _ in select])
+
+    def run(self, alias: str, pk: int, workitem_id: int):
+        params = [
+            pk if p == _RUN_SENTINEL else workitem_id if p == _WORKITEM_SENTINEL else p
+            for p in self.params
+        ]
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            raise ProcessInstance.DoesNotExist(f"ProcessInstance {pk} does not exist.")
+        row = list(row)
+        for position, (converters, expression) in self.converters.items():
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
+        run = ProcessInstance.from_db(alias, self.attnames, row[self.model_slice])
+        return run, row[self.state_at], row[self.version_at]
+
+
+@lru_cache(maxsize=8)
+def _lock_statement(alias: str, vendor: str) -> _LockStatement:
+    return _LockStatement(alias)
+
+
+@lru_cache(maxsize=64)
+def _update_statement(model, fields: tuple[str, ...], alias: str, vendor: str):
+    quote = connections[alias].ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
+        f"WHERE {quote(model._meta.pk.column)} = %s"
     )
-    return run, run.locked_wi_state, run.locked_wi_version
+    return sql, columns
+
+
+def save_fields(obj, fields) -> None:
+    """``obj.save(update_fields=fields)`` without compiling the UPDATE each time.
+
+    The same values reach the database (each field's ``pre_save`` — auto_now —
+    and ``get_db_prep_save``); no model signals are sent (none is connected to
+    runs or workitems). Like Django, a row that is gone is an error.
+    """
+    model = type(obj)
+    alias = obj._state.db or router.db_for_write(model, instance=obj)
+    connection = connections[alias]
+    sql, columns = _update_statement(model, tuple(fields), alias, connection.vendor)
+    params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in columns]
+    params.append(obj.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError(f"{model.__name__} {obj.pk}: no row to update.")
 
 
 def data_size(data: Any) -> int:
@@ -547,7 +635,7 @@ class Walk:
             workitem.save()
         else:
             workitem.lock_version += 1
-            workitem.save(update_fields=["state", "completed_at", "lock_version", *changes])
+            save_fields(workitem, ["state", "completed_at", "lock_version", *changes])
         if not created:
             # A workitem has one timer at most: when that fired, none is left to drop.
             close_extras(workitem, timers=not timer_fired)
@@ -647,7 +735,7 @@ class Walk:
         if new == RunState.COMPLETED:
             run.ended_at = self.now
             run.result = copy.deepcopy(run.data)
-        run.save(update_fields=RUN_MOVING_FIELDS)
+        save_fields(run, RUN_MOVING_FIELDS)
         if new != previous:
             if new == RunState.COMPLETED:
                 _audit("run.completed", run, status_from=previous, status_to=new)
