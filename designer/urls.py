@@ -1,5 +1,29 @@
-from django.urls import path  # noqa: F401  (areas add their routes here)
+"""The editor of a version and its HTMX endpoints (library and versions pages: versions/)."""
+
+from django.urls import path
+
+from designer.views import editor
 
 app_name = "designer"
 
-urlpatterns: list = []
+VERSION = "processes/<str:code>/versions/<int:number>/"
+
+urlpatterns = [
+    path(VERSION, editor.editor, name="editor"),
+    path(VERSION + "canvas/", editor.canvas, name="canvas"),
+    path(VERSION + "problems/", editor.problems, name="problems"),
+    path(VERSION + "undo/", editor.undo, name="undo"),
+    path(VERSION + "redo/", editor.redo, name="redo"),
+    path(VERSION + "layout/", editor.layout, name="layout"),
+    path(VERSION + "activities/add/", editor.activity_add, name="activity_add"),
+    path(VERSION + "activities/<str:key>/", editor.activity, name="activity"),
+    path(VERSION + "activities/<str:key>/move/", editor.activity_move, name="activity_move"),
+    path(VERSION + "activities/<str:key>/delete/", editor.activity_delete, name="activity_delete"),
+    path(VERSION + "transitions/add/", editor.transition_add, name="transition_add"),
+    path(VERSION + "transitions/<str:key>/", editor.transition, name="transition"),
+    path(
+        VERSION + "transitions/<str:key>/delete/",
+        editor.transition_delete,
+        name="transition_delete",
+    ),
+]
