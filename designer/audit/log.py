@@ -6,6 +6,8 @@ process and version), so a page of 200 costs what a page of 20 does.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -41,6 +43,9 @@ def log(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, size).get_page(request.GET.get("page"))
     for event in page:
         event.run_url = _run_url(event.instance_id) if event.instance_id else None
+        event.metadata_json = (
+            json.dumps(event.metadata, ensure_ascii=False, sort_keys=True) if event.metadata else ""
+        )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
