@@ -79,6 +79,8 @@ class ProcessSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_published_version(self, process: Process) -> int | None:
+        if hasattr(process, "published_number"):  # annotated by the list: no query per row
+            return process.published_number
         version = process.published_version()
         return version.number if version else None
 

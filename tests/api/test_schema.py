@@ -86,3 +86,39 @@ def test_no_generated_request_gets_a_server_error(live_server, world):
     # The token worked and the pinned objects were reached: this was no run of 401s and 404s.
     assert 401 not in statuses
     assert sum(200 <= code < 300 for code in statuses) > 50
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_or_an_options_request_gets_json_on_every_url(api, review_process):
+    run = runtime.start_run("review", {"customer": "x"})
+    task = run.workitems.get(activity_key="review")
+    client = api("root", "publish", "manage", "workitems")
+    version = "/api/v1/processes/review/versions/1"
+    urls = [
+        "/api/v1/processes/",
+        "/api/v1/processes/review/",
+        "/api/v1/processes/review/versions/",
+        "/api/v1/processes/review/versions/import/",
+        f"{version}/",
+        f"{version}/clone/",
+        f"{version}/validate/",
+        f"{version}/diff/?against=1",
+        f"{version}/activities/",
+        f"{version}/activities/review/",
+        f"{version}/transitions/",
+        "/api/v1/runs/",
+        f"/api/v1/runs/{run.pk}/",
+        f"/api/v1/runs/{run.pk}/cancel/",
+        "/api/v1/signals/",
+        "/api/v1/workitems/",
+        f"/api/v1/workitems/{task.pk}/",
+        f"/api/v1/workitems/{task.pk}/complete/",
+        "/api/v1/audit/",
+    ]
+    for url in urls:
+        for answer in (client.get(url, HTTP_ACCEPT=BROWSER_ACCEPT), client.options(url)):
+            assert answer.status_code in (200, 405), (url, answer.status_code)
+            assert answer["Content-Type"] == "application/json", url
+            assert answer.json()

@@ -234,3 +234,20 @@ def test_delete_a_draft_but_not_a_published_version(api, review_process):
     frozen = client.delete(f"{V}/1/")
     assert frozen.status_code == 409
     assert Version.objects.filter(process__code="review", number=1).exists()
+
+
+def test_a_multipart_import_without_a_file_says_so(api, review_process):
+    answer = api("dee", "design").post(f"{V}/import/", {"other": "x"}, format="multipart")
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["path"] == "file"
+    assert Version.objects.filter(process__code="review").count() == 1
+
+
+def test_the_process_list_costs_the_same_queries_for_many_processes(
+    api, review_process, django_assert_max_num_queries
+):
+    client = api("pat")
+    for index in range(10):
+        definitions.create_process(f"extra-{index}", f"Extra {index}")
+    with django_assert_max_num_queries(8):
+        assert client.get("/api/v1/processes/").json()["count"] == 11

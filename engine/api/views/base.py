@@ -7,6 +7,7 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 
 from engine.api.errors import exception_handler
 from engine.api.parsers import JSONParser
@@ -35,6 +36,8 @@ class ApiView(GenericAPIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
+    # JSON only: the browsable docs are the Swagger UI at /api/v1/docs/.
+    renderer_classes = [JSONRenderer]
 
     def get_exception_handler(self):
         return exception_handler

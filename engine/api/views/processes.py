@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from engine.api.serializers import (
     ProcessUpdateSerializer,
 )
 from engine.api.views.base import ApiView, error_responses
+from engine.models import Version, VersionStatus
 from engine.services import definitions
 from engine.tenancy import tenant_id_for
 
@@ -22,7 +24,13 @@ class ProcessList(ApiView):
 
     @extend_schema(summary="List processes", responses={200: ProcessSerializer(many=True)})
     def get(self, request):
-        rows = lookups.processes(request).select_related("created_by").order_by("code")
+        published = Version.objects.filter(process=OuterRef("pk"), status=VersionStatus.PUBLISHED)
+        rows = (
+            lookups.processes(request)
+            .select_related("created_by")
+            .annotate(published_number=Subquery(published.values("number")[:1]))
+            .order_by("code")
+        )
         return self.page(rows, ProcessSerializer)
 
     @extend_schema(

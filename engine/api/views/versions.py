@@ -74,9 +74,8 @@ class VersionImport(ApiView):
         data = self._definition(request)
         found = (data.get("process") or {}) if isinstance(data, dict) else {}
         if isinstance(found, dict) and found.get("code") != code:
-            raise ValidationError(
-                {"process": {"code": [f"The file is for {found.get('code')!r}, not {code!r}."]}}
-            )
+            said = f"is for {found['code']!r}" if found.get("code") else "names no process code"
+            raise ValidationError({"process": {"code": [f"The file {said}; this is {code!r}."]}})
         version = definitions.import_definition(
             data,
             user=request.user,
@@ -88,7 +87,9 @@ class VersionImport(ApiView):
 
     def _definition(self, request) -> dict:
         data = request.data
-        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+        upload = request.FILES.get("file")
+        if request.content_type.startswith("multipart/") and upload is None:
+            raise ValidationError({"file": ["Send the definition as a file field named 'file'."]})
         if upload is not None:
             text = upload.read(fmt.MAX_FILE_BYTES + 1)
             return fmt.parse_text(text, filename=upload.name or "")
