@@ -37,6 +37,17 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    def clean(self) -> None:
+        # Model forms (the admin) get the same URL rules as the services.
+        from django.core.exceptions import ValidationError
+
+        from engine.webhooks.addresses import validate_url
+
+        try:
+            self.url = validate_url(self.url)
+        except ValidationError as exc:
+            raise ValidationError({"url": exc.messages}) from exc
+
     def wants(self, action: str) -> bool:
         """Does this endpoint subscribe to ``action``?"""
         types = [t for t in (self.event_types or []) if t]

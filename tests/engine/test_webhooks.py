@@ -344,6 +344,15 @@ def test_bad_urls_are_refused_when_saved_with_a_clear_error(db, url, message):
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_model_validation_applies_the_same_url_rules(db):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        WebhookEndpoint(url="http://169.254.169.254/").full_clean()
+    assert "private" in info.value.message_dict["url"][0]
+    WebhookEndpoint(url=" https://example.com/in ").full_clean()
+
+
 def test_private_urls_are_accepted_when_allowed(db, private_ok):
     assert make_endpoint("http://127.0.0.1:8000/in").url == "http://127.0.0.1:8000/in"
 
