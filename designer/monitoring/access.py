@@ -24,6 +24,13 @@ def is_workitem_manager(user) -> bool:
     return bool(user.is_superuser or user.has_perm("engine.manage_workitems"))
 
 
+def may_monitor(user) -> bool:
+    """Process monitoring: operators and the people who design or publish processes."""
+    return is_operator(user) or any(
+        user.has_perm(p) for p in ("engine.design_process", "engine.publish_process")
+    )
+
+
 def runs_for_list(request: HttpRequest) -> QuerySet:
     """The runs a person's lists show: all for operators, else the runs they are involved in."""
     user = request.user

@@ -19,13 +19,13 @@ log = logging.getLogger(__name__)
 # Workitem state -> (display state, symbol, words)
 DISPLAY = {
     WorkItemState.COMPLETED: ("done", "✓", "done"),
-    WorkItemState.TIMED_OUT: ("done", "⌛", "timed out"),
+    WorkItemState.TIMED_OUT: ("done", "⊘", "timed out"),
     WorkItemState.CANCELLED: ("done", "✕", "cancelled"),
     WorkItemState.READY: ("active", "▶", "running"),
     WorkItemState.RETRY: ("active", "↻", "waiting to retry"),
-    WorkItemState.OFFERED: ("waiting", "⏸", "waiting for a person"),
-    WorkItemState.ASSIGNED: ("waiting", "⏸", "with a person"),
-    WorkItemState.WAITING: ("waiting", "⏸", "waiting"),
+    WorkItemState.OFFERED: ("waiting", "○", "waiting for a person"),
+    WorkItemState.ASSIGNED: ("waiting", "○", "with a person"),
+    WorkItemState.WAITING: ("waiting", "○", "waiting"),
     WorkItemState.FALLOUT: ("failed", "✖", "failed"),
 }
 NOT_REACHED = ("not-reached", "·", "not reached")
@@ -33,7 +33,7 @@ NOT_REACHED = ("not-reached", "·", "not reached")
 LEGEND = [
     ("done", "✓", "done"),
     ("active", "▶", "running"),
-    ("waiting", "⏸", "waiting"),
+    ("waiting", "○", "waiting"),
     ("failed", "✖", "failed"),
     ("not-reached", "·", "not reached"),
 ]

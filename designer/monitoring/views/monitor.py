@@ -21,12 +21,6 @@ MEASURES = {
 }
 
 
-def _may_monitor(user) -> bool:
-    return access.is_operator(user) or any(
-        user.has_perm(p) for p in ("engine.design_process", "engine.publish_process")
-    )
-
-
 def _measure(stats: ActivityStats, measure: str) -> float:
     if measure == "median":
         return stats.median.total_seconds() if stats.median else 0.0
@@ -37,7 +31,7 @@ def _measure(stats: ActivityStats, measure: str) -> float:
 @require_GET
 def process_monitor(request: HttpRequest, code: str) -> HttpResponse:
     process = scoped(Process.objects.all(), request).filter(code=code).first()
-    if process is None or not _may_monitor(request.user):
+    if process is None or not access.may_monitor(request.user):
         raise Http404("No such process.")
     versions = list(process.versions.exclude(status=VersionStatus.DRAFT).order_by("-number"))
     form = PeriodForm(request.GET or None)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from designer.monitoring import access, graphs
+from designer.monitoring.access import may_monitor
 from designer.monitoring.forms import RunFilterForm, start_of
 from designer.monitoring.paging import paginate
 from engine.models import (
@@ -98,6 +99,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "all_url": "?" + urlencode(others),
         "page": page,
         "operator": access.is_operator(request.user),
+        "monitor_allowed": may_monitor(request.user),
         "here": request.get_full_path(),
     }
     template = "monitoring/run_list.html#runs-body" if request.htmx else "monitoring/run_list.html"
