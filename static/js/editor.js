@@ -1,0 +1,295 @@
+/* Waymark editor island: what must happen at mouse speed (select, drag, connect,
+ * pan and zoom) and the keyboard shortcuts. The server stays the source of
+ * truth: every change is an ordinary POST whose answer replaces #editor.
+ * Listeners are delegated on document, so they survive every swap; the view
+ * (zoom and pan) lives here and is re-applied after each swap. */
+(function () {
+  "use strict";
+
+  var DRAG_THRESHOLD = 3; // px before a press on a node becomes a drag
+  var ARROW_STEP = 10; // points per arrow key (Shift: 5x)
+  var view = { x: 0, y: 0, scale: 1 };
+  var press = null; // the pointer gesture in progress
+
+  function editor() { return document.getElementById("editor"); }
+  function stage() { return document.getElementById("canvas-stage"); }
+  function viewport() { return document.getElementById("canvas-viewport"); }
+  function svg() { var s = stage(); return s && s.querySelector("svg.process-graph"); }
+  function editable() { var e = editor(); return e && e.dataset.editable === "1"; }
+  function url(name, key) {
+    var e = editor();
+    return e.dataset[name].replace("__KEY__", encodeURIComponent(key));
+  }
+  function selectedValue() { var e = editor(); return e ? e.dataset.selected : ""; }
+
+  function send(method, target, values) {
+    return htmx.ajax(method, target, {
+      target: "#editor", swap: "outerHTML", values: values || {}, source: editor()
+    });
+  }
+
+  // View: pan and zoom ------------------------------------------------------
+  function storageKey() { var e = editor(); return "waymark-view:" + (e ? e.dataset.viewKey : ""); }
+  function saveView() {
+    try { sessionStorage.setItem(storageKey(), JSON.stringify(view)); } catch (e) { /* private mode */ }
+  }
+  function loadView() {
+    try {
+      var saved = JSON.parse(sessionStorage.getItem(storageKey()) || "null");
+      if (saved && isFinite(saved.scale)) { view = saved; return true; }
+    } catch (e) { /* ignore */ }
+    return false;
+  }
+  function applyView() {
+    var s = stage();
+    if (!s) return;
+    s.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.scale + ")";
+    s.dataset.scale = String(Math.round(view.scale * 100) / 100);
+    saveView();
+  }
+  function sizeSvg() {
+    // One graph unit is one CSS pixel at zoom 1; the stage transform does the rest.
+    var g = svg();
+    if (!g) return null;
+    var box = g.viewBox.baseVal;
+    g.setAttribute("width", box.width);
+    g.setAttribute("height", box.height);
+    return box;
+  }
+  function zoomAt(factor, cx, cy) {
+    var next = Math.min(4, Math.max(0.2, view.scale * factor));
+    var real = next / view.scale;
+    view.x = cx - (cx - view.x) * real;
+    view.y = cy - (cy - view.y) * real;
+    view.scale = next;
+    applyView();
+  }
+  function zoomCentre(factor) {
+    var v = viewport();
+    if (v) zoomAt(factor, v.clientWidth / 2, v.clientHeight / 2);
+  }
+  function fit() {
+    var v = viewport(), box = sizeSvg();
+    if (!v || !box || !box.width) return;
+    var scale = Math.min(v.clientWidth / box.width, v.clientHeight / box.height, 2) * 0.95;
+    view.scale = scale;
+    view.x = (v.clientWidth - box.width * scale) / 2;
+    view.y = (v.clientHeight - box.height * scale) / 2;
+    applyView();
+  }
+
+  // Graph coordinates of a pointer event (the CTM includes the stage transform).
+  function graphPoint(event) {
+    var g = svg() && svg().querySelector("g.graph");
+    var pt = svg().createSVGPoint();
+    pt.x = event.clientX; pt.y = event.clientY;
+    return pt.matrixTransform(g.getScreenCTM().inverse());
+  }
+
+  // Selection ---------------------------------------------------------------
+  function select(el) {
+    if (!el) return;
+    var isNode = el.classList.contains("activity");
+    var key = el.getAttribute("data-key");
+    document.querySelectorAll(".process-graph .selected").forEach(function (s) { s.classList.remove("selected"); });
+    el.classList.add("selected");
+    send("GET", url(isNode ? "activityUrl" : "transitionUrl", key));
+  }
+  function selectedElement() {
+    var value = selectedValue(), g = svg();
+    if (!value || !g) return null;
+    var key = value.slice(2);
+    var cls = value[0] === "a" ? "activity" : "transition";
+    return Array.prototype.find.call(g.querySelectorAll("g." + cls), function (el) {
+      return el.getAttribute("data-key") === key;
+    }) || null;
+  }
+
+  // Connect handle on the selected activity ---------------------------------
+  var SVGNS = "http://www.w3.org/2000/svg";
+  function addHandle() {
+    if (!editable()) return;
+    var el = selectedElement();
+    if (!el || !el.classList.contains("activity")) return;
+    var box = el.getBBox();
+    var handle = document.createElementNS(SVGNS, "circle");
+    handle.setAttribute("class", "connect-handle");
+    handle.setAttribute("cx", box.x + box.width + 6);
+    handle.setAttribute("cy", box.y + box.height / 2);
+    handle.setAttribute("r", 6);
+    var title = document.createElementNS(SVGNS, "title");
+    title.textContent = "Drag to another activity to connect";
+    handle.appendChild(title);
+    el.appendChild(handle);
+  }
+
+  // After every swap of #editor: size the graph, restore the view, decorate.
+  function setup() {
+    var box = sizeSvg();
+    if (!box) return;
+    if (!loadView()) { fit(); } else { applyView(); }
+    addHandle();
+  }
+  htmx.onLoad(function (el) {
+    if (el.id === "editor" || el.querySelector && el.querySelector("#editor")) setup();
+  });
+
+  // Pointer gestures ----------------------------------------------------------
+  document.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0 || !event.target.closest("#canvas-viewport")) return;
+    var handle = event.target.closest(".connect-handle");
+    var node = event.target.closest("g.activity");
+    var edge = event.target.closest("g.transition");
+    press = { x: event.clientX, y: event.clientY, moved: false, node: node, edge: edge,
+              pan: !node && !edge, connect: !!handle, view: { x: view.x, y: view.y } };
+    if (press.connect) {
+      var start = graphPoint(event);
+      var line = document.createElementNS(SVGNS, "line");
+      line.setAttribute("class", "connect-line");
+      line.setAttribute("x1", start.x); line.setAttribute("y1", start.y);
+      line.setAttribute("x2", start.x); line.setAttribute("y2", start.y);
+      svg().querySelector("g.graph").appendChild(line);
+      press.line = line;
+      press.start = start;
+    } else if (node && editable()) {
+      press.start = graphPoint(event);
+    }
+    if (press.pan || press.connect || (node && editable())) {
+      event.target.closest("#canvas-viewport").setPointerCapture(event.pointerId);
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("pointermove", function (event) {
+    if (!press) return;
+    var dx = event.clientX - press.x, dy = event.clientY - press.y;
+    if (!press.moved && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD) return;
+    press.moved = true;
+    if (press.connect) {
+      var p = graphPoint(event);
+      press.line.setAttribute("x2", p.x); press.line.setAttribute("y2", p.y);
+    } else if (press.node && editable()) {
+      var q = graphPoint(event);
+      press.dx = q.x - press.start.x; press.dy = q.y - press.start.y;
+      press.node.setAttribute("transform", "translate(" + press.dx + " " + press.dy + ")");
+      press.node.classList.add("dragging");
+    } else if (press.pan) {
+      view.x = press.view.x + dx; view.y = press.view.y + dy;
+      applyView();
+    }
+  });
+
+  document.addEventListener("pointerup", function (event) {
+    if (!press) return;
+    var done = press;
+    press = null;
+    if (done.connect) {
+      done.line.remove();
+      var under = document.elementFromPoint(event.clientX, event.clientY);
+      var target = under && under.closest("g.activity");
+      var source = done.line && selectedElement();
+      if (target && source && target !== source) {
+        send("POST", editor().dataset.connectUrl, {
+          source: source.getAttribute("data-key"), target: target.getAttribute("data-key"),
+          sel: selectedValue()
+        });
+      }
+      return;
+    }
+    if (done.node && done.moved && editable()) {
+      send("POST", url("moveUrl", done.node.getAttribute("data-key")), {
+        dx: Math.round(done.dx), dy: Math.round(done.dy)
+      });
+      return;
+    }
+    if (!done.moved && (done.node || done.edge)) select(done.node || done.edge);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-zoom]");
+    if (button) {
+      var how = button.getAttribute("data-zoom");
+      if (how === "in") zoomCentre(1.25);
+      else if (how === "out") zoomCentre(0.8);
+      else if (how === "reset") { view = { x: 0, y: 0, scale: 1 }; applyView(); }
+      else fit();
+      return;
+    }
+    if (event.target.closest("[data-help]")) showHelp();
+  });
+
+  document.addEventListener("wheel", function (event) {
+    var v = event.target.closest("#canvas-viewport");
+    if (!v) return;
+    event.preventDefault();
+    if (event.ctrlKey || event.metaKey) {
+      var r = v.getBoundingClientRect();
+      zoomAt(event.deltaY < 0 ? 1.1 : 1 / 1.1, event.clientX - r.left, event.clientY - r.top);
+    } else {
+      view.x -= event.deltaX; view.y -= event.deltaY;
+      applyView();
+    }
+  }, { passive: false });
+
+  function showHelp() {
+    var dialog = document.getElementById("shortcut-help");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+
+  // Keyboard ------------------------------------------------------------------
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!editor() || typing(event.target) || document.querySelector("dialog[open]")) return;
+    var ctrl = event.ctrlKey || event.metaKey;
+    var key = event.key;
+    var graphEl = event.target.closest && event.target.closest(".process-graph g.activity, .process-graph g.transition");
+    if ((key === "Enter" || key === " ") && graphEl) {
+      event.preventDefault();
+      select(graphEl);
+      return;
+    }
+    if (ctrl && (key === "z" || key === "Z") && !event.shiftKey) {
+      event.preventDefault();
+      if (editable()) send("POST", editor().dataset.undoUrl, { sel: selectedValue() });
+      return;
+    }
+    if (ctrl && ((key === "z" || key === "Z") && event.shiftKey || key === "y" || key === "Y")) {
+      event.preventDefault();
+      if (editable()) send("POST", editor().dataset.redoUrl, { sel: selectedValue() });
+      return;
+    }
+    if (ctrl || event.altKey) return;
+    if (key === "Delete" || key === "Backspace") {
+      var value = selectedValue();
+      if (!value || !editable()) return;
+      event.preventDefault();
+      var name = value[0] === "a" ? "deleteActivityUrl" : "deleteTransitionUrl";
+      send("POST", url(name, value.slice(2)));
+    } else if (key.indexOf("Arrow") === 0) {
+      var sel = selectedValue();
+      if (!sel || sel[0] !== "a" || !editable()) return;
+      event.preventDefault();
+      var step = ARROW_STEP * (event.shiftKey ? 5 : 1);
+      var d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key];
+      send("POST", url("moveUrl", sel.slice(2)), { dx: d[0], dy: d[1] });
+    } else if (key === "+" || key === "=") { zoomCentre(1.25); }
+    else if (key === "-" || key === "_") { zoomCentre(0.8); }
+    else if (key === "0") { view = { x: 0, y: 0, scale: 1 }; applyView(); }
+    else if (key === "1") { fit(); }
+    else if (key === "?") { showHelp(); }
+    else if (key === "Escape" && selectedValue()) {
+      send("GET", editor().dataset.editorUrl);
+    }
+  });
+
+  // Keep keyboard focus on the element that was selected after a swap.
+  document.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    var el = selectedElement();
+    if (el) el.focus({ preventScroll: true });
+  });
+})();
