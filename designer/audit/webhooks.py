@@ -8,12 +8,15 @@ is a 404 and nothing changes.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -31,6 +34,7 @@ EDIT = "audit/webhook_edit.html"
 REVEAL = "waymark_webhook_secret"  # session key: the secret to show once
 DELIVERIES_PER_PAGE = 25
 CHANGED = "deliveries-changed"
+WATCH_AHEAD = timedelta(minutes=1)
 
 
 def _errors_to_form(form: EndpointForm, exc: InvalidData) -> None:
@@ -91,7 +95,12 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
 def _deliveries(request: HttpRequest, endpoint: WebhookEndpoint) -> dict:
     rows = endpoint.deliveries.select_related("event").order_by("-created_at", "-pk")
     page = Paginator(rows, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
-    watching = any(d.state in OPEN_DELIVERY_STATES for d in page)
+    # Poll while something is about to change; not for a retry due in an hour.
+    soon = timezone.now() + WATCH_AHEAD
+    watching = any(
+        d.state in OPEN_DELIVERY_STATES and (d.next_attempt_at is None or d.next_attempt_at <= soon)
+        for d in page
+    )
     return {"endpoint": endpoint, "deliveries": page, "watching": watching}
 
 

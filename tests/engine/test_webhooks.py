@@ -442,3 +442,31 @@ def test_send_webhook_command_refuses_bad_input(db):
 def test_send_webhook_command_without_endpoints_says_so(db, capsys):
     call_command("send_webhook")
     assert "nothing sent" in capsys.readouterr().out
+
+
+# The default backend -----------------------------------------------------------------------------
+
+
+def test_with_django_q_the_delivery_is_a_queued_task_carrying_only_its_id(
+    db, settings, django_capture_on_commit_callbacks, receiver, private_ok
+):
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    from engine.webhooks import tasks
+
+    if "orm" not in settings.Q_CLUSTER:
+        pytest.skip("reads the message from Django-Q2's ORM broker")
+    settings.WAYMARK_SCHEDULER_BACKEND = "django_q"
+    make_endpoint(receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        ping()
+    row = only_delivery()
+    (message,) = OrmQ.objects.all()
+    task = SignedPackage.loads(message.payload)
+    assert (task["func"], task["args"]) == ("engine.webhooks.tasks.deliver", (row.pk,))
+    assert receiver.received == []  # nothing sent in the request
+
+    assert tasks.deliver(*task["args"]) == "succeeded"  # what the worker runs
+    assert tasks.deliver(*task["args"]) == "not due"  # a duplicate message
+    assert len(receiver.received) == 1
