@@ -13,6 +13,7 @@ PERMS = {
     "publish": ["design_process", "publish_process"],
     "manage": ["manage_runs"],
     "workitems": ["manage_workitems"],
+    "audit": ["view_auditevent"],
 }
 
 

@@ -134,16 +134,36 @@ def test_a_stranger_gets_404_and_changes_nothing(api, task):
     assert task.state == "offered"
 
 
-def test_someone_who_sees_the_run_but_may_not_act_gets_403(api, review_process):
+def test_the_starter_of_a_run_does_not_see_its_tasks_as_in_the_inbox_pages(api, review_process):
     starter = api("ana")
     run_id = starter.post(
         "/api/v1/runs/", {"process": "review", "data": {"customer": "x"}}, format="json"
     ).json()["id"]
     task = WorkItem.objects.get(instance_id=run_id, activity_key="review")
-    assert starter.get(w(task)).json()["can_act"] is False
-    answer = starter.post(w(task, "claim"))
+    assert starter.get(f"/api/v1/runs/{run_id}/").status_code == 200
+    assert starter.get(w(task)).status_code == 404
+    assert starter.post(w(task, "claim")).status_code == 404
+
+
+def test_a_candidate_may_not_release_someone_elses_claim(api, approvers, task):
+    first, second = api("apu", groups=[approvers]), api("ava", groups=[approvers])
+    first.post(w(task, "claim"))
+    assert second.get(w(task)).json()["can_act"] is False
+    answer = second.post(w(task, "release"))
     assert answer.status_code == 403
-    assert "not offered to you" in answer.json()["detail"]
+    assert "Only its assignee" in answer.json()["detail"]
+    task.refresh_from_db()
+    assert task.assignee.username == "apu"
+
+
+def test_a_candidate_who_comes_late_hears_who_completed_it(api, approvers, task):
+    first, second = api("apu", groups=[approvers]), api("ava", groups=[approvers])
+    body = {"outcome": "OK", "data": {"amount": 1}}
+    assert first.post(w(task, "complete"), body, format="json").status_code == 200
+    late = second.post(w(task, "complete"), body, format="json")
+    assert late.status_code == 409
+    assert late.json()["detail"] == "This task was already completed by apu."
+    assert api("sam").post(w(task, "complete"), body, format="json").status_code == 404
 
 
 def test_a_workitem_manager_may_act_on_any_task(api, task):
