@@ -34,7 +34,7 @@ def process_monitor(request: HttpRequest, code: str) -> HttpResponse:
     if process is None or not access.may_monitor(request.user):
         raise Http404("No such process.")
     versions = list(process.versions.exclude(status=VersionStatus.DRAFT).order_by("-number"))
-    form = PeriodForm(request.GET or None)
+    form = PeriodForm(request.GET or None, initial={"days": 30})
     since, until, days = form.period()
     wanted = form.cleaned_data.get("version") if form.is_bound and form.is_valid() else None
     version = next((v for v in versions if v.number == wanted), None) or next(
