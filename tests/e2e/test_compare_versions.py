@@ -22,9 +22,13 @@ def test_clone_change_and_compare(page, live_server, login):
     page.get_by_role("button", name="Clone to a new draft").click()
     expect(page.get_by_text("v2 is a new draft cloned from v1.")).to_be_visible()
 
-    # The change a person would make on the canvas: rename the review, move the end.
+    # The clone opens in the editor: rename the review there.
+    page.get_by_role("button", name=re.compile(r"^Review, ")).click()
+    page.get_by_label("Name").fill("Check receipt")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("button", name=re.compile(r"^Check receipt, "))).to_be_visible()
+    # ...and move the end (as a drag would).
     v2 = process.versions.get(number=2)
-    definitions.update_activity(v2.activities.get(key="review"), name="Check receipt")
     definitions.move_activity(v2.activities.get(key="end"), 460, 220)
 
     page.goto(f"{live_server.url}/processes/expenses/")
