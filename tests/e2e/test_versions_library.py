@@ -47,6 +47,7 @@ def test_create_a_process_from_the_library(page, live_server, login):
     page.get_by_label("Title").fill("Expense approval")
     page.get_by_role("button", name="Create process").click()
     expect(page.get_by_text("Created Expense approval with draft v1.")).to_be_visible()
+    assert page.url.endswith("/processes/expenses/versions/1/")  # the editor of v1
     assert Process.objects.get(code="expenses").versions.get().status == "draft"
     page.goto(f"{live_server.url}/processes/")
     expect(page.get_by_role("link", name="Expense approval")).to_be_visible()
@@ -119,6 +120,7 @@ def test_clone_rollback_and_delete(page, live_server, login):
     page.locator("#confirm-clone").get_by_label("Note").fill("Second reviewer")
     page.get_by_role("button", name="Clone to a new draft").click()
     expect(page.get_by_text("v2 is a new draft cloned from v1.")).to_be_visible()
+    assert page.url.endswith("/processes/expenses/versions/2/")  # the editor of the new draft
     v2 = process.versions.get(number=2)
     assert v2.note == "Second reviewer"
 
