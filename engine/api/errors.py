@@ -111,7 +111,8 @@ def translate(exc: Exception) -> tuple[int, dict, dict] | None:
     if isinstance(exc, RequestDataTooBig):
         return 413, body("The request body is too large.", "too_large"), {}
     if isinstance(exc, Http404):
-        return 404, body("Not found.", "not_found"), {}
+        # Lookups say what was asked for ("There is no run 12."), never whether it exists.
+        return 404, body(str(exc) or "Not found.", "not_found"), {}
     if isinstance(exc, DjangoPermissionDenied):
         return 403, body(str(exc) or "You may not do that.", "permission_denied"), {}
     if isinstance(exc, exceptions.APIException):

@@ -50,6 +50,8 @@ urlpatterns = [
     path("runs/<wid:run_id>/", runs.RunDetail.as_view(), name="run-detail"),
     path("runs/<wid:run_id>/cancel/", runs.RunCancel.as_view(), name="run-cancel"),
     path("runs/<wid:run_id>/retry/", runs.RunRetry.as_view(), name="run-retry"),
+    path("runs/<wid:run_id>/suspend/", runs.RunSuspend.as_view(), name="run-suspend"),
+    path("runs/<wid:run_id>/resume/", runs.RunResume.as_view(), name="run-resume"),
     path("signals/", signals.SignalSend.as_view(), name="signal-send"),
     path("workitems/", workitems.WorkItemList.as_view(), name="workitem-list"),
     path(

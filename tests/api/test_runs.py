@@ -230,3 +230,23 @@ def test_the_api_starts_runs_exactly_as_the_service_does(api, review_process):
     assert answer.json()["detail"] == refused.value.message
     assert answer.json()["errors"] == refused.value.errors
     assert definitions  # the definitions service is what deployed the process
+
+
+def test_suspend_and_resume(api, review_process):
+    manager = api("max", "manage")
+    run_id = start(manager).json()["id"]
+    assert start(api("ana")).status_code == 201
+    paused = manager.post(f"/api/v1/runs/{run_id}/suspend/", {"reason": "audit"}, format="json")
+    assert (paused.status_code, paused.json()["detailed_state"]) == (200, "suspended")
+    assert paused.json()["state"] == "ACTIVE"
+    again = manager.post(f"/api/v1/runs/{run_id}/suspend/")
+    assert again.status_code == 409
+    resumed = manager.post(f"/api/v1/runs/{run_id}/resume/")
+    assert (resumed.status_code, resumed.json()["detailed_state"]) == (200, "waiting")
+    starter_run = ProcessInstance.objects.get(started_by__username="ana")
+    refused = api("ana2").post(f"/api/v1/runs/{starter_run.pk}/suspend/")
+    assert refused.status_code == 404
+    ana = api("ana3")
+    own = start(ana).json()["id"]
+    assert ana.post(f"/api/v1/runs/{own}/suspend/").status_code == 403
+    assert ProcessInstance.objects.get(pk=own).state == "waiting"

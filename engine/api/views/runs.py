@@ -110,3 +110,32 @@ class RunRetry(ApiView):
         run = lookups.run(request, run_id)
         run = runtime.retry_run(run, user=request.user)
         return Response(self.out(RunDetailSerializer, run))
+
+
+class RunSuspend(ApiView):
+    serializer_class = RunDetailSerializer
+
+    @extend_schema(
+        summary="Pause a run: nothing moves it until it is resumed (needs 'manage runs')",
+        request=CancelSerializer,
+        responses={200: RunDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request, run_id: int):
+        run = lookups.run(request, run_id)
+        reason = self.body(CancelSerializer)["reason"]
+        run = runtime.suspend_run(run, user=request.user, reason=reason)
+        return Response(self.out(RunDetailSerializer, run))
+
+
+class RunResume(ApiView):
+    serializer_class = RunDetailSerializer
+
+    @extend_schema(
+        summary="Resume a suspended run (needs 'manage runs')",
+        request=None,
+        responses={200: RunDetailSerializer, **error_responses(403, 404, 409)},
+    )
+    def post(self, request, run_id: int):
+        run = lookups.run(request, run_id)
+        run = runtime.resume_run(run, user=request.user)
+        return Response(self.out(RunDetailSerializer, run))
