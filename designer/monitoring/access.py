@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 
 from engine import executor
 from engine.models import ActivityKind, ProcessInstance, WorkItem, WorkItemCandidate
-from engine.tenancy import scoped
+from engine.tenancy import resolve_tenant, scoped
 
 
 def is_operator(user) -> bool:
@@ -52,6 +52,15 @@ def get_run_or_404(request: HttpRequest, pk: int) -> ProcessInstance:
     return run
 
 
+def scoped_workitems(queryset: QuerySet, request: HttpRequest) -> QuerySet:
+    """Workitems of the request's tenant: they carry no tenant column, their run does."""
+    queryset = scoped(queryset, request)
+    if resolve_tenant(request) is None:
+        return queryset  # tenancy off: no subquery at all
+    runs = scoped(ProcessInstance.objects.all(), request).values("pk")
+    return queryset.filter(instance__in=runs)
+
+
 def _group_ids(user) -> list[int]:
     return list(user.groups.values_list("pk", flat=True))
 
@@ -65,7 +74,7 @@ def workitems_for(request: HttpRequest) -> QuerySet:
             Q(user=user) | Q(group_id__in=_group_ids(user))
         ).values("workitem_id")
         items = items.filter(Q(assignee=user) | Q(completed_by=user) | Q(pk__in=offered))
-    return scoped(items, request)
+    return scoped_workitems(items, request)
 
 
 def _named_in_activity(user, workitem: WorkItem) -> bool:
@@ -86,7 +95,7 @@ def _named_in_activity(user, workitem: WorkItem) -> bool:
 
 
 def get_workitem_or_404(request: HttpRequest, pk: int) -> WorkItem:
-    base = scoped(
+    base = scoped_workitems(
         WorkItem.objects.filter(activity_kind=ActivityKind.HUMAN), request
     ).select_related(
         "instance__process", "instance__version", "assignee", "completed_by", "delegated_by"

@@ -44,7 +44,7 @@ def _tab_queryset(request: HttpRequest, tab: str):
         items = WorkItem.objects.done(user)
     else:
         items = WorkItem.objects.inbox(user)
-    return scoped(items, request)
+    return access.scoped_workitems(items, request)
 
 
 def _filtered(items, filters: dict, tab: str):
