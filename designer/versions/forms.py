@@ -58,6 +58,7 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=10_000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # autofocus: the confirmation opens with the cursor in the note (HTMX honours it too).
+        widget=forms.Textarea(attrs={"rows": 2, "autofocus": True}),
         help_text="Why: shown on the versions page.",
     )
