@@ -64,9 +64,9 @@ def on_audit_event_saved(sender, instance: AuditEvent, created: bool, raw: bool 
         return
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.filter(enabled=True).filter(
-            Q(tenant_id="") | Q(tenant_id=instance.tenant_id)
-        )
+        for e in WebhookEndpoint.objects.filter(enabled=True)
+        .filter(Q(tenant_id="") | Q(tenant_id=instance.tenant_id))
+        .only("pk", "event_types")
         if e.wants(instance.action)
     ]
     if endpoints:

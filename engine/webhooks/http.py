@@ -80,7 +80,9 @@ def post(url: str, body: str, headers: dict[str, str], extra_header_names=()) ->
                 response.close()
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the delivery
         return Attempt(None, describe(exc), "")
-    return Attempt(response.status_code, "", raw.decode("utf-8", errors="replace"))
+    # PostgreSQL text cannot hold NUL: a binary answer must not break recording it.
+    excerpt = raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    return Attempt(response.status_code, "", excerpt)
 
 
 def describe(exc: Exception) -> str:

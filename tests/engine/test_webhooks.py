@@ -177,6 +177,15 @@ def test_retry_now_sends_a_given_up_delivery_again(wm, receiver, private_ok, set
     assert (row.state, row.attempts, row.last_status_code) == ("succeeded", 2, 200)
 
 
+def test_a_binary_or_huge_answer_is_recorded_as_a_short_excerpt(wm, receiver, private_ok):
+    make_endpoint(receiver.url)
+    receiver.reply = b"\x00\xff binary " + b"x" * 10_000
+    wm.run(ping)
+    row = only_delivery()
+    assert row.state == "succeeded"
+    assert len(row.response_excerpt) <= 2000 and "\x00" not in row.response_excerpt
+
+
 def test_a_duplicate_message_sends_nothing_twice(wm, receiver, private_ok):
     make_endpoint(receiver.url)
     wm.run(ping)

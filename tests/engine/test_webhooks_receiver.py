@@ -26,6 +26,7 @@ class Receiver:
     server: ThreadingHTTPServer
     answers: list[int] = field(default_factory=lambda: [200])
     redirects: dict[str, str] = field(default_factory=dict)
+    reply: bytes | None = None  # the body to answer with (default: "answered <status>")
     received: list[Received] = field(default_factory=list)
 
     @property
@@ -59,7 +60,7 @@ def start_receiver() -> Receiver:
                 self.end_headers()
                 return
             status = receiver.next_status()
-            reply = f"answered {status}".encode()
+            reply = receiver.reply if receiver.reply is not None else f"answered {status}".encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(reply)))
