@@ -397,3 +397,12 @@ def test_unknown_or_unpublished_process(client, requester, wm):
     assert "no published version" in text
     response = client.post(reverse("monitoring:run_start", args=["drafty"]), {})
     assert response.status_code == 409
+
+
+def test_history_restore_gets_the_whole_page(client, operator, started):
+    client.force_login(operator)
+    response = client.get(
+        reverse("monitoring:run_list"),
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in response.text

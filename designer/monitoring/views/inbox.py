@@ -104,7 +104,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
     }
-    template = "monitoring/inbox.html#inbox-body" if request.htmx else "monitoring/inbox.html"
+    template = "monitoring/inbox.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#inbox-body"
     return render(request, template, context)
 
 

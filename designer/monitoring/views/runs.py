@@ -102,7 +102,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "monitor_allowed": may_monitor(request.user),
         "here": request.get_full_path(),
     }
-    template = "monitoring/run_list.html#runs-body" if request.htmx else "monitoring/run_list.html"
+    template = "monitoring/run_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#runs-body"  # a filter, a tab or a page: just the list
     return render(request, template, context)
 
 
