@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -87,10 +88,18 @@ class JSONParser(BaseParser):
         return data
 
 
+@dataclass(frozen=True)
+class RawBody:
+    """A body kept as sent, for the service that knows how to read it."""
+
+    text: bytes
+    media_type: str
+
+
 class DefinitionTextParser(BaseParser):
     """A definition file sent as the raw body (YAML or JSON text): parsed later, by the service."""
 
     media_type = "*/*"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return {"text": read_body(stream, parser_context), "media_type": media_type or ""}
+        return RawBody(read_body(stream, parser_context), media_type or "")

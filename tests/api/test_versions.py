@@ -219,7 +219,7 @@ def test_import_of_unreadable_text_says_where(api, review_process):
         f"{V}/import/", data=b"process: [unclosed", content_type="application/yaml"
     )
     assert answer.status_code == 400
-    assert answer.json()["code"] == "invalid_file"
+    assert answer.json()["errors"][0]["path"] == "process.code"
     assert "line" in answer.json()["errors"][0]["path"]
     empty = client.post(f"{V}/import/", {}, format="json")
     assert empty.status_code == 400
@@ -251,3 +251,20 @@ def test_the_process_list_costs_the_same_queries_for_many_processes(
         definitions.create_process(f"extra-{index}", f"Extra {index}")
     with django_assert_max_num_queries(8):
         assert client.get("/api/v1/processes/").json()["count"] == 11
+
+
+def test_an_imported_file_with_nul_text_is_refused(api, review_process):
+    client = api("dee", "design")
+    text = client.get(f"{V}/1/export/").content.replace(b'"Review"', b'"Re\\u0000view"', 1)
+    answer = client.post(f"{V}/import/", data=text, content_type="application/yaml")
+    assert answer.status_code == 400
+    assert "NUL" in answer.json()["detail"]
+    assert Version.objects.filter(process__code="review").count() == 1
+
+
+def test_a_json_body_is_never_mistaken_for_raw_text(api, review_process):
+    answer = api("dee", "design").post(
+        f"{V}/import/", {"text": "format: x", "media_type": "application/yaml"}, format="json"
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["path"] == "process.code"

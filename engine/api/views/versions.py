@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from engine import definition_format as fmt
 from engine.api import errors, lookups, permissions
-from engine.api.parsers import DefinitionTextParser, JSONParser
+from engine.api.parsers import DefinitionTextParser, JSONParser, RawBody, find_bad_text
 from engine.api.renderers import DefinitionJSONRenderer, DefinitionYAMLRenderer
 from engine.api.serializers import (
     DiffQuerySerializer,
@@ -72,6 +72,11 @@ class VersionImport(ApiView):
         if existing is not None and not lookups.processes(request).filter(pk=existing.pk).exists():
             raise Http404(f"There is no process {code!r}.")
         data = self._definition(request)
+        where = find_bad_text(data)
+        if where is not None:
+            raise ValidationError(
+                {where: ["Text may not contain NUL characters or lone surrogates."]}
+            )
         found = (data.get("process") or {}) if isinstance(data, dict) else {}
         if isinstance(found, dict) and found.get("code") != code:
             said = f"is for {found['code']!r}" if found.get("code") else "names no process code"
@@ -93,9 +98,9 @@ class VersionImport(ApiView):
         if upload is not None:
             text = upload.read(fmt.MAX_FILE_BYTES + 1)
             return fmt.parse_text(text, filename=upload.name or "")
-        if isinstance(data, dict) and "text" in data and "media_type" in data:
-            filename = "definition.yaml" if "yaml" in data["media_type"] else ""
-            return fmt.parse_text(data["text"], filename=filename)
+        if isinstance(data, RawBody):
+            filename = "definition.yaml" if "yaml" in data.media_type else ""
+            return fmt.parse_text(data.text, filename=filename)
         if not isinstance(data, dict) or not data:
             raise ValidationError(
                 {"non_field_errors": ["Send a definition: a JSON object, YAML text or a file."]}
