@@ -24,7 +24,10 @@ start() {  # start <label> <command...>: run it with its output prefixed by the 
 
 stop_all() {
   trap - INT TERM EXIT
-  say "Stopping"
+  # Ctrl-C may also have ended a pager or `| tee` reading our output: writing
+  # must not kill this script before it has stopped its children.
+  trap '' PIPE
+  say "Stopping" || true
   for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
   # qcluster sometimes hangs on SIGTERM: give everything 10 s, then kill.
   for _ in $(seq 1 20); do
