@@ -213,6 +213,7 @@ def _context(
         "urls": urls,
         "strategy": condition_strategy(),
         "nav": "processes",
+        "table_open": request.GET.get("view") == "table",
     }
 
 

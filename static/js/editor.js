@@ -129,7 +129,19 @@
     if (!box) return;
     if (!loadView()) { fit(); } else { applyView(); }
     addHandle();
+    var table = document.getElementById("table-view");
+    if (table && table.open) rememberTable(table);
+    else if (table && sessionStorage.getItem(storageKey() + ":table") === "open") table.open = true;
   }
+  // Remember whether the table view is open, so a swap does not close it.
+  function rememberTable(table) {
+    try {
+      sessionStorage.setItem(storageKey() + ":table", table.open ? "open" : "closed");
+    } catch (e) { /* private mode */ }
+  }
+  document.addEventListener("toggle", function (event) {
+    if (event.target.id === "table-view") rememberTable(event.target);
+  }, true);
   htmx.onLoad(function (el) {
     if (el.id === "editor" || el.querySelector && el.querySelector("#editor")) setup();
   });
