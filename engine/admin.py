@@ -22,6 +22,8 @@ from engine.models import (
     ProcessInstance,
     Transition,
     Version,
+    WebhookDelivery,
+    WebhookEndpoint,
     WorkItem,
 )
 from engine.services import definitions as svc
@@ -226,3 +228,18 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "action", "actor_name", "process", "instance")
     list_filter = ("action",)
     search_fields = ("action", "actor_name")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    # The model's clean() applies the URL rules (scheme, no credentials, SSRF policy).
+    list_display = ("url", "description", "enabled", "tenant_id", "created_at")
+    list_filter = ("enabled",)
+    search_fields = ("url", "description")
+    exclude = ("secret", "previous_secret", "previous_secret_until")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("message_id", "endpoint", "state", "attempts", "last_status_code", "created_at")
+    list_filter = ("state",)

@@ -153,3 +153,20 @@ def test_a_user_without_the_publish_permission_is_not_offered_publish(client, dj
     run_action(client, "publish_versions", [version])
     version.refresh_from_db()
     assert version.status == VersionStatus.DRAFT
+
+
+def test_a_webhook_endpoint_with_a_private_address_is_refused_in_the_admin(admin_user_client):
+    from engine.models import WebhookEndpoint
+
+    response = admin_user_client.post(
+        reverse("admin:engine_webhookendpoint_add"),
+        {"url": "http://169.254.169.254/latest", "event_types": "[]", "headers": "{}"},
+    )
+    assert response.status_code == 200
+    assert not WebhookEndpoint.objects.exists()
+    response = admin_user_client.post(
+        reverse("admin:engine_webhookendpoint_add"),
+        {"url": "https://hooks.example.com/waymark", "event_types": "[]", "headers": "{}"},
+    )
+    assert response.status_code == 302
+    assert WebhookEndpoint.objects.get().secret.startswith("whsec_")
