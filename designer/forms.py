@@ -110,6 +110,8 @@ class ActivityForm(forms.Form):
                 )
             else:
                 field = _model_field(name)
+            if name == "description":
+                field.widget = forms.Textarea(attrs={"rows": 3})
             field.label = LABELS.get(name, field.label)
             if name in HELP:
                 field.help_text = HELP[name]
