@@ -148,3 +148,23 @@ def test_unknown_process_is_404(viewer):
 def test_anonymous_is_sent_to_log_in(client):
     build()
     assert client.get(COMPARE).status_code == 302
+
+
+def test_compare_offers_clone_and_publish_to_those_allowed(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    build()
+    user = django_user_model.objects.create_user("paul", password="pw-paul-123")
+    for codename in ("design_process", "publish_process"):
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(user)
+    body = client.get(COMPARE).content.decode()
+    assert reverse("versions:clone", args=("expenses", 1)) in body
+    assert reverse("versions:publish", args=("expenses", 2)) in body
+
+
+def test_compare_offers_no_actions_to_viewers(viewer):
+    build()
+    body = viewer.get(COMPARE).content.decode()
+    assert reverse("versions:clone", args=("expenses", 1)) not in body
+    assert reverse("versions:publish", args=("expenses", 2)) not in body
