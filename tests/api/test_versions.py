@@ -219,7 +219,7 @@ def test_import_of_unreadable_text_says_where(api, review_process):
         f"{V}/import/", data=b"process: [unclosed", content_type="application/yaml"
     )
     assert answer.status_code == 400
-    assert answer.json()["errors"][0]["path"] == "process.code"
+    assert answer.json()["code"] == "invalid_file"
     assert "line" in answer.json()["errors"][0]["path"]
     empty = client.post(f"{V}/import/", {}, format="json")
     assert empty.status_code == 400
