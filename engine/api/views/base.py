@@ -63,7 +63,9 @@ class ApiView(GenericAPIView):
             # A misspelt field would otherwise be dropped without a word.
             problems = dict(serializer.errors)
             for name in unknown:
-                problems[name] = [f"Unknown field: use {', '.join(sorted(writable))}."]
+                problems[name] = [
+                    f"Not a field you can set here: use {', '.join(sorted(writable))}."
+                ]
             raise ValidationError(problems)
         return serializer.validated_data
 
