@@ -36,6 +36,23 @@ TABS = [
 ]
 
 
+LIST_FIELDS = [
+    "name",
+    "activity_key",
+    "state",
+    "outcome",
+    "created_at",
+    "completed_at",
+    "due_at",
+    "sla_warn_at",
+    "sla_breach_at",
+    "sla_warned_at",
+    "sla_breached_at",
+    "instance__business_key",
+    "instance__process",
+]
+
+
 def _tab_queryset(request: HttpRequest, tab: str):
     user = request.user
     if tab == "available":
@@ -79,12 +96,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
     form = InboxFilterForm(request.GET or None, processes=processes)
     filters = form.values() if request.GET else {}
-    # Large columns are left out: a list row never shows them.
+    # Only the columns a row shows: run data, form data and tracebacks can be large.
     items = (
         _filtered(_tab_queryset(request, tab), filters, tab)
-        .select_related("instance", "assignee", "completed_by")
+        .select_related("instance")
         .prefetch_related("instance__process")
-        .defer("form_data", "error", "traceback", "instance__data", "instance__result")
+        .only(*LIST_FIELDS)
     )
     page = paginate(items, request, query={"tab": tab, **filters})
     now = timezone.now()

@@ -87,7 +87,15 @@ def run_list(request: HttpRequest) -> HttpResponse:
     runs = (
         runs.select_related("started_by")
         .prefetch_related("process", "version")
-        .defer("data", "result")
+        .only(
+            "state",
+            "business_key",
+            "started_at",
+            "ended_at",
+            "process",
+            "version",
+            "started_by__username",
+        )
     )
     page = paginate(runs, request, query=filters)
     context = {
