@@ -2,9 +2,9 @@
 
 Every operation gets requests with generated path parameters (mostly objects
 that do not exist) and requests pinned to real objects (a published process,
-a draft, a run, an open task), with valid and invalid bodies and queries, as a
-superuser over HTTP against the live server. Hypothesis is derandomized so a
-CI run is repeatable.
+a draft, a run, an open task), with valid and invalid bodies and queries, over
+HTTP against the live server, as a superuser and as a user without any
+permission. Hypothesis is derandomized so a CI run is repeatable.
 """
 
 from __future__ import annotations
