@@ -30,6 +30,10 @@ def record(action: str, *, actor=None, **fields: Any) -> AuditEvent | None:
         return None
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
+    if "tenant_id" not in fields:
+        # Definition events carry their process; tenant filters must see them too.
+        owner = fields.get("instance") or fields.get("process")
+        fields["tenant_id"] = getattr(owner, "tenant_id", "") or ""
     event = AuditEvent.objects.create(
         action=action,
         actor=actor,

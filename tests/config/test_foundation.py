@@ -70,3 +70,35 @@ def test_demo_command_is_idempotent(django_user_model):
     demo = django_user_model.objects.get(username="demo")
     assert demo.check_password("demo")
     assert demo.groups.filter(name="approvers").exists()
+
+
+@pytest.mark.django_db
+def test_home_lists_processes_and_my_waiting_work(client, user):
+    from engine.services import definitions
+
+    definitions.create_process("onboarding", "Onboarding <new>")
+    client.force_login(user)
+    page = client.get("/").content.decode()
+    assert 'href="/processes/onboarding/"' in page
+    assert "Onboarding &lt;new&gt;" in page
+
+
+@pytest.mark.django_db
+def test_definition_audit_events_carry_the_tenant_of_their_process():
+    from engine.models import AuditEvent
+    from engine.services import definitions
+
+    definitions.create_process("acme-flow", "Acme", tenant_id="acme")
+    assert AuditEvent.objects.get(action="process.created").tenant_id == "acme"
+
+
+def test_home_shows_only_the_processes_of_my_tenant(client, user, settings):
+    from engine.services import definitions
+
+    definitions.create_process("ours", "Ours", tenant_id="acme")
+    definitions.create_process("theirs", "Theirs", tenant_id="globex")
+    settings.WAYMARK_TENANT_RESOLVER = lambda who: {"tenant_id": "acme"}
+    client.force_login(user)
+    page = client.get("/").content.decode()
+    assert "Ours" in page
+    assert "Theirs" not in page
