@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -145,7 +146,18 @@ def _context(
 ) -> dict:
     editable = _can_edit(request, version)
     activities = list(version.activities.all())
-    transitions = list(version.transitions.select_related("source", "target"))
+    transitions = list(version.transitions.all())
+    urls = _urls(version)
+    by_pk = {a.pk: a for a in activities}
+    # URLs by substitution rather than one reverse() per row: big graphs stay fast.
+    for a in activities:
+        a.outgoing_list = []
+        a.select_url = urls["activity"].replace("__KEY__", a.key)
+    for t in transitions:
+        t.select_url = urls["transition"].replace("__KEY__", t.key)
+        # Reuse the loaded activities instead of one query per transition end.
+        t.source, t.target = by_pk[t.source_id], by_pk[t.target_id]
+        t.source.outgoing_list.append(t)
     activity_keys = {a.key for a in activities}
     transition_keys = {t.key for t in transitions}
     if selected and selected[1] not in (activity_keys if selected[0] == "a" else transition_keys):
@@ -162,7 +174,10 @@ def _context(
         elif problem.key in transition_keys:
             element = "t"
             edge_classes.setdefault(problem.key, []).append(f"has-{problem.severity}")
-        problems.append({"problem": problem, "element": element})
+        url = urls["activity" if element == "a" else "transition"].replace(
+            "__KEY__", problem.key or ""
+        )
+        problems.append({"problem": problem, "element": element, "url": url if element else ""})
     if selected:
         target = node_classes if selected[0] == "a" else edge_classes
         target.setdefault(selected[1], []).append("selected")
@@ -188,7 +203,6 @@ def _context(
         for field in form.fields.values():
             field.disabled = True
 
-    urls = _urls(version)
     undo_step = history.last_step(version, history.EditStep.UNDO) if editable else None
     redo_step = history.last_step(version, history.EditStep.REDO) if editable else None
     return {
@@ -293,9 +307,9 @@ def _frozen(request, version, selected=None) -> HttpResponse:
 
 def _ensure_pinned(version: Version) -> None:
     """Store dot's positions when some activity has none, so moves start from what people see."""
-    activities = list(version.activities.all())
-    if all(a.x is not None and a.y is not None for a in activities):
+    if not version.activities.filter(Q(x__isnull=True) | Q(y__isnull=True)).exists():
         return
+    activities = list(version.activities.all())
     positions = auto_layout_positions(version)
     for activity in activities:
         if activity.key in positions:
