@@ -247,3 +247,18 @@ def test_inbox_query_count_is_the_same_for_1_and_30_rows(
     assert response.text.count(">Approve the expense</a>") == 30
     thirty = count_queries(lambda: inbox(client, tab))
     assert one == thirty
+
+
+def test_release_gives_the_task_back(client, worker, other_worker, started, wm):
+    item = review_item(started)
+    wm.claim(item, user=worker)
+    client.force_login(other_worker)  # a candidate, but not the assignee
+    response = client.post(reverse("monitoring:workitem_release", args=[item.pk]), follow=True)
+    assert "Only its assignee" in response.text
+    client.force_login(worker)
+    page = client.get(reverse("monitoring:workitem_detail", args=[item.pk])).text
+    assert ">Release<" in page
+    response = client.post(reverse("monitoring:workitem_release", args=[item.pk]), follow=True)
+    assert "You released" in response.text
+    item.refresh_from_db()
+    assert item.state == WorkItemState.OFFERED and item.assignee is None
