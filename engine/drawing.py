@@ -170,7 +170,7 @@ def _dot(nodes: list[_Node], edges: list[_Edge], *, pinned: bool) -> str:
         "digraph process {",
         "graph [rankdir=LR, nodesep=0.5, ranksep=0.6, outputorder=edgesfirst, "
         f'splines={splines}, notranslate=true, pad=0.3, bgcolor="transparent"];',
-        'node [fontname="Helvetica", fontsize=11, margin="0.15,0.06"];',
+        'node [fontname="Helvetica", fontsize=11, margin="0.22,0.08"];',
         'edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
     ]
     for i, node in enumerate(nodes):
