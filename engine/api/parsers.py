@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,25 +40,37 @@ def read_body(stream, parser_context: dict | None) -> bytes:
 
 
 BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+# Deeper JSON is refused: run data this deep is a mistake, and the engine (which
+# copies, encodes and compares data recursively) must never meet it.
+MAX_DEPTH = 64
 
 
-def find_bad_text(value: Any, path: str = "") -> str | None:
-    """The path of the first text with a NUL or a lone surrogate (no database stores them)."""
-    if isinstance(value, str):
-        return path if BAD_TEXT.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if BAD_TEXT.search(str(key)):
-                return where
-            found = find_bad_text(item, where)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = find_bad_text(item, f"{path}.{index}" if path else str(index))
-            if found is not None:
-                return found
+def find_bad_text(value: Any) -> str | None:
+    """What is wrong with parsed JSON that the database or the engine cannot take, or None.
+
+    Text with a NUL or a lone surrogate (no database stores them), a number
+    that overflows to infinity (``1e400``), or nesting deeper than MAX_DEPTH.
+    Walks with a stack, so any depth is safe to check.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels (at {path or 'the body'})"
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"a number too large for JSON (at {path or 'the body'})"
+        if isinstance(item, str):
+            if BAD_TEXT.search(item):
+                return f"text with a NUL character or a lone surrogate (at {path or 'the body'})"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                where = f"{path}.{key}" if path else str(key)
+                if BAD_TEXT.search(str(key)):
+                    return f"a key with a NUL character or a lone surrogate (at {where})"
+                stack.append((child, where, depth + 1))
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                stack.append((child, f"{path}.{index}" if path else str(index), depth + 1))
     return None
 
 
@@ -79,12 +92,9 @@ class JSONParser(BaseParser):
             raise ParseError(f"Malformed JSON: {exc}") from exc
         except RecursionError as exc:
             raise ParseError("Malformed JSON: nested too deeply.") from exc
-        where = find_bad_text(data)
-        if where is not None:
-            raise ParseError(
-                "Text may not contain NUL characters or lone surrogates "
-                f"(at {where or 'the body'})."
-            )
+        problem = find_bad_text(data)
+        if problem is not None:
+            raise ParseError(f"The body cannot be stored: {problem}.")
         return data
 
 

@@ -250,3 +250,27 @@ def test_suspend_and_resume(api, review_process):
     own = start(ana).json()["id"]
     assert ana.post(f"/api/v1/runs/{own}/suspend/").status_code == 403
     assert ProcessInstance.objects.get(pk=own).state == "waiting"
+
+
+@pytest.mark.parametrize("depth", [65, 600, 5000])
+def test_data_nested_too_deeply_is_400(api, review_process, depth):
+    nested = "[" * depth + "]" * depth
+    body = '{"process": "review", "data": {"customer": "x", "deep": ' + nested + "}}"
+    answer = api("pat").post("/api/v1/runs/", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert "deep" in answer.json()["detail"]
+    assert not ProcessInstance.objects.exists()
+
+
+def test_data_nested_reasonably_is_fine(api, review_process):
+    nested = {"a": {"b": {"c": [[[1]]]}}}
+    answer = start(api("pat"), {"process": "review", "data": {"customer": "x", "n": nested}})
+    assert answer.status_code == 201
+
+
+def test_a_number_beyond_json_is_400(api, review_process):
+    body = '{"process": "review", "data": {"customer": "x", "big": 1e400}}'
+    answer = api("pat").post("/api/v1/runs/", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert "data.big" in answer.json()["detail"]
+    assert not ProcessInstance.objects.exists()

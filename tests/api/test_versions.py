@@ -258,7 +258,7 @@ def test_an_imported_file_with_nul_text_is_refused(api, review_process):
     text = client.get(f"{V}/1/export/").content.replace(b'"Review"', b'"Re\\u0000view"', 1)
     answer = client.post(f"{V}/import/", data=text, content_type="application/yaml")
     assert answer.status_code == 400
-    assert "NUL" in answer.json()["detail"]
+    assert "NUL character" in answer.json()["detail"]
     assert Version.objects.filter(process__code="review").count() == 1
 
 
@@ -268,3 +268,12 @@ def test_a_json_body_is_never_mistaken_for_raw_text(api, review_process):
     )
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["path"] == "process.code"
+
+
+@pytest.mark.parametrize("depth", [100, 900, 5000])
+def test_an_import_nested_too_deeply_is_400(api, review_process, depth):
+    text = "process: " + "[" * depth + "]" * depth
+    answer = api("dee", "design").post(f"{V}/import/", data=text, content_type="application/yaml")
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["path"] == "file"
+    assert Version.objects.filter(process__code="review").count() == 1

@@ -71,12 +71,13 @@ class VersionImport(ApiView):
         existing = Process.objects.filter(code=code).first()
         if existing is not None and not lookups.processes(request).filter(pk=existing.pk).exists():
             raise Http404(f"There is no process {code!r}.")
-        data = self._definition(request)
-        where = find_bad_text(data)
-        if where is not None:
-            raise ValidationError(
-                {where: ["Text may not contain NUL characters or lone surrogates."]}
-            )
+        try:
+            data = self._definition(request)
+        except RecursionError as exc:
+            raise ValidationError({"file": ["The file is nested too deeply."]}) from exc
+        problem = find_bad_text(data)
+        if problem is not None:
+            raise ValidationError({"file": [f"The file cannot be stored: {problem}."]})
         found = (data.get("process") or {}) if isinstance(data, dict) else {}
         if isinstance(found, dict) and found.get("code") != code:
             said = f"is for {found['code']!r}" if found.get("code") else "names no process code"
