@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
-from django.utils.timesince import timeuntil
 
 from engine.models import WorkItem
 
@@ -26,7 +25,19 @@ def workitem_badges(workitem: WorkItem, now: datetime | None = None) -> list[dic
         if workitem.due_at <= now:
             found.append({"css": "overdue", "text": "overdue"})
         else:
-            found.append({"css": "due", "text": f"due in {timeuntil(workitem.due_at, now)}"})
+            found.append({"css": "due", "text": f"due in {until(workitem.due_at - now)}"})
     elif workitem.is_open and workitem.sla_breach_at and workitem.sla_breach_at > now:
-        found.append({"css": "due", "text": f"SLA in {timeuntil(workitem.sla_breach_at, now)}"})
+        found.append({"css": "due", "text": f"SLA in {until(workitem.sla_breach_at - now)}"})
     return found
+
+
+def until(delta: timedelta) -> str:
+    """A short, rounded-down time to go: '2 d 3 h', '5 h', '12 min' (cheap for long lists)."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h"
+    return f"{minutes} min"

@@ -103,3 +103,13 @@ def test_monitor_is_for_operators_and_designers(client, review, outsider, worker
     client.force_login(grant(worker, "design_process"))
     assert client.get(url).status_code == 200
     assert client.get(reverse("monitoring:process_monitor", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("minutes", "text"),
+    [(0, "0 min"), (12, "12 min"), (61, "1 h"), (60 * 24, "1 d"), (60 * 27, "1 d 3 h")],
+)
+def test_time_to_go(minutes, text):
+    from designer.monitoring.badges import until
+
+    assert until(timedelta(minutes=minutes)) == text

@@ -107,6 +107,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     for row in page.rows:
         row.badges = workitem_badges(row, now)
+        moment = row.completed_at if tab == "done" else row.created_at
+        row.when = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
     tabs = []
     for key, label in TABS:
         count, capped = capped_count(_tab_queryset(request, key))
