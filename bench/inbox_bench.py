@@ -17,6 +17,8 @@ measured worker, member of one group) and as an operator, after a warm-up
 request; the figure is the median of ``--repeat`` requests, printed with the
 page's query count and its ratio to the target (20 ms: below 1.0 is within);
 the fastest request is printed too, as the machine may be shared.
+``--explain`` prints, at the largest size, each page's slowest query with
+its plan (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
 """
 
 from __future__ import annotations
@@ -278,10 +280,46 @@ def measure(world: World, repeat: int) -> list[tuple[str, float, float, int]]:
     return out
 
 
+def explain(world: World, vendor: str) -> None:
+    """Print the slowest query of each page with the database's plan for it."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    clients = {"worker": Client(), "operator": Client()}
+    clients["worker"].force_login(world.worker)
+    clients["operator"].force_login(world.operator)
+    for label, who, url in PAGES:
+        clients[who].get(url)
+        with CaptureQueriesContext(connection) as queries:
+            clients[who].get(url)
+        # Django rounds query times to the millisecond: time the engine's queries again.
+        timed = []
+        with connection.cursor() as cursor:
+            for query in queries.captured_queries:
+                if "engine_" not in query["sql"]:
+                    continue
+                started = time.perf_counter()
+                cursor.execute(query["sql"])
+                cursor.fetchall()
+                timed.append(((time.perf_counter() - started) * 1000, query["sql"]))
+            ms, sql = max(timed)
+            prefix = "EXPLAIN ANALYZE " if vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+            cursor.execute(prefix + sql)
+            plan = "\n      ".join(" ".join(str(c) for c in row) for row in cursor.fetchall())
+        total = sum(t for t, _ in timed)
+        print(f"  {label}: slowest query {ms:.1f} ms (engine queries in all {total:.1f} ms)")
+        print(f"    {sql[:400]}")
+        print(f"      {plan}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="workitem counts")
     parser.add_argument("--repeat", type=int, default=15, help="requests per page and size")
+    parser.add_argument(
+        "--explain", action="store_true", help="print query plans at the largest size"
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     vendor, cleanup = prepare_database()
@@ -303,6 +341,8 @@ def main() -> None:
                     f"{queries:>7} {ms / TARGET_MS:>6.2f}"
                 )
             print(f"{'':>10} (filled in {filled:.0f} s)")
+        if args.explain:
+            explain(world, vendor)
     finally:
         cleanup()
 
