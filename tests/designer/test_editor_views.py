@@ -393,3 +393,14 @@ def test_user_text_is_escaped_in_page_and_svg(designer, version):
     body = text(designer.get(BASE + "activities/start/"))
     assert "<script>alert(1)" not in body
     assert "&lt;script&gt;alert(1)" in body
+
+
+def test_moving_in_a_graph_without_positions_pins_every_activity_first(designer, version):
+    svc.add_activity(version, "human", key="review", name="Review")  # no position: dot layout
+    body = text(designer.get(BASE))
+    assert 'data-key="review"' in body
+    designer.post(BASE + "activities/review/move/", {"dx": "10", "dy": "0"}, **HX)
+    assert not version.activities.filter(x__isnull=True).exists()
+    undo = designer.post(BASE + "undo/", **HX)
+    assert undo.status_code == 200
+    assert version.activities.get(key="review").x is None

@@ -176,3 +176,48 @@ def test_published_version_opens_read_only(page, live_server, designer):
     expect(page.locator("#properties h2")).to_contain_text("Start")
     expect(page.get_by_label("Name")).to_be_disabled()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
+
+
+def test_keyboard_moves_zooms_and_the_zoom_survives_changes(page, live_server, designer):
+    process = svc.create_process("keys", "Keys")
+    svc.add_activity(process.versions.get(), "signal", key="wait", name="Wait", x=200, y=240)
+    page.goto(f"{live_server.url}/processes/keys/versions/1/")
+    page.get_by_text("Table view").click()
+    node = node_by_label(page, "Wait")
+    node.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#properties h2")).to_contain_text("Wait")
+
+    stage = page.locator("#canvas-stage")
+    expect(stage).to_have_attribute("data-scale", re.compile(r"\d"))
+    before = float(stage.get_attribute("data-scale"))
+    page.keyboard.press("+")
+    zoomed = float(stage.get_attribute("data-scale"))
+    assert zoomed > before
+    node_by_label(page, "Wait").focus()
+
+    page.keyboard.press("ArrowRight")
+    expect(position_cell(page, "Wait")).to_have_text("210, 240")
+    page.keyboard.press("Shift+ArrowDown")
+    expect(position_cell(page, "Wait")).to_have_text("210, 290")
+    # The canvas was redrawn twice; the zoom is still what the person chose.
+    expect(page.locator("#canvas-stage")).to_have_attribute("data-scale", str(zoomed))
+
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+
+
+def test_table_view_selects_and_edits_without_the_canvas(page, live_server, designer):
+    process = svc.create_process("tbl", "Table")
+    svc.add_activity(process.versions.get(), "human", key="check", name="Check", x=200, y=240)
+    page.goto(f"{live_server.url}/processes/tbl/versions/1/")
+    page.get_by_text("Table view").click()
+    page.get_by_role("table", name="Activities").get_by_role("link", name="Check").click()
+    expect(page.locator("#properties h2")).to_contain_text("Check")
+    page.get_by_label("Outcomes").fill("APPROVED, REJECTED")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#properties .notice")).to_contain_text("Saved Check")
+    expect(page.get_by_label("Outcomes")).to_have_value("APPROVED, REJECTED")
+    expect(page.get_by_role("table", name="Activities")).to_be_visible()
