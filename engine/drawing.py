@@ -269,7 +269,7 @@ PLUGIN_GLOBS = (
 def _graphviz_env() -> dict[str, str] | None:
     try:
         return _lite_plugin_env()
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, AttributeError, subprocess.SubprocessError):
         return None
 
 

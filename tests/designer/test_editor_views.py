@@ -404,3 +404,19 @@ def test_moving_in_a_graph_without_positions_pins_every_activity_first(designer,
     undo = designer.post(BASE + "undo/", **HX)
     assert undo.status_code == 200
     assert version.activities.get(key="review").x is None
+
+
+def test_a_graphviz_failure_is_explained_on_the_page(designer, version, monkeypatch):
+    from engine import drawing
+
+    def broken(*args, **kwargs):
+        raise drawing.DrawingError(
+            "Graphviz is not installed: install the 'graphviz' package (dot)."
+        )
+
+    drawing.clear_caches()
+    monkeypatch.setattr(drawing, "_run_graphviz", broken)
+    response = designer.get(BASE)
+    assert response.status_code == 200
+    assert "Graphviz is not installed" in text(response)
+    assert 'aria-label="Activities"' in text(response)  # the table still works

@@ -206,3 +206,23 @@ def test_large_graph_with_pins_renders(db):
         previous = current
     root = parse(drawing.version_svg(v))
     assert len(groups(root, "activity")) == 42
+
+
+def test_without_a_lite_plugin_directory_graphviz_runs_as_installed(version, monkeypatch):
+    monkeypatch.setattr(drawing, "PLUGIN_GLOBS", ("/nonexistent/graphviz",))
+    assert drawing._lite_plugin_env() is None
+    drawing._graphviz_env.cache_clear()
+    try:
+        monkeypatch.setattr(drawing, "_lite_plugin_env", lambda: None)
+        root = parse(drawing.version_svg(version))
+        assert len(groups(root, "activity")) == 4
+    finally:
+        drawing._graphviz_env.cache_clear()
+
+
+def test_graphviz_missing_is_a_clear_error(version, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    drawing._graphviz_env.cache_clear()
+    monkeypatch.setattr(drawing, "_graphviz_env", lambda: None)
+    with pytest.raises(drawing.DrawingError, match="Graphviz is not installed"):
+        drawing.version_svg(version)
