@@ -71,7 +71,7 @@
   function fit() {
     var v = viewport(), box = sizeSvg();
     if (!v || !box || !box.width) return;
-    var scale = Math.min(v.clientWidth / box.width, v.clientHeight / box.height, 2) * 0.95;
+    var scale = Math.min(v.clientWidth / box.width, v.clientHeight / box.height, 1.6) * 0.95;
     view.scale = scale;
     view.x = (v.clientWidth - box.width * scale) / 2;
     view.y = (v.clientHeight - box.height * scale) / 2;
