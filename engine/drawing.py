@@ -41,13 +41,13 @@ LAYOUTS = ("auto", "dot")
 
 # Graphviz shape and attributes per activity kind; colours live in CSS.
 KIND_SHAPES: dict[str, str] = {
-    "start": 'shape=circle, width=0.55, fixedsize=shape, label="{label}"',
-    "end": 'shape=circle, width=0.55, fixedsize=shape, penwidth=3, label="{label}"',
+    "start": 'shape=circle, width=0.55, margin=0.04, label="{label}"',
+    "end": 'shape=circle, width=0.55, margin=0.04, penwidth=3, label="{label}"',
     "human": 'shape=box, style=rounded, label="{label}"',
     "automatic": 'shape=box, label="{label}"',
     "exclusive": 'shape=diamond, width=0.7, height=0.7, label="{label}"',
     "parallel": 'shape=diamond, width=0.7, height=0.7, penwidth=2, label="{label}"',
-    "timer": 'shape=doublecircle, width=0.5, fixedsize=shape, label="{label}"',
+    "timer": 'shape=doublecircle, width=0.5, margin=0.04, label="{label}"',
     "signal": 'shape=hexagon, label="{label}"',
     "subprocess": 'shape=box, peripheries=2, label="{label}"',
 }
@@ -63,6 +63,8 @@ KIND_NAMES = {
     "subprocess": "Subprocess",
 }
 LABEL_WIDTH = 22  # characters per line of a node label
+ROUND_LABEL_WIDTH = 12  # narrower lines keep circles small
+ROUND_KINDS = {"start", "end", "timer"}
 EDGE_LABEL_MAX = 40  # longer conditions are shortened on the edge (full text in the title)
 CACHE_SIZE = 128
 # neato's edge router (splines=true) grows fast with the number of obstacles:
@@ -175,7 +177,8 @@ def _dot(nodes: list[_Node], edges: list[_Edge], *, pinned: bool) -> str:
     ]
     for i, node in enumerate(nodes):
         shape = KIND_SHAPES.get(node.kind, KIND_SHAPES["automatic"])
-        attrs = [f'id="n{i}"', shape.format(label=_wrap(node.label))]
+        width = ROUND_LABEL_WIDTH if node.kind in ROUND_KINDS else LABEL_WIDTH
+        attrs = [f'id="n{i}"', shape.format(label=_wrap(node.label, width))]
         if pinned:
             # Stored y grows downwards like the screen; Graphviz's grows upwards.
             attrs.append(f'pos="{node.x:.2f},{-node.y:.2f}!"')
