@@ -52,6 +52,9 @@ LIST_FIELDS = ("roles", "allowed_users", "allowed_groups", "outcomes")
 DURATION_FIELDS = ("sla_warn", "sla_duration", "timer_duration", "signal_timeout")
 
 
+LIMIT = 100000.0  # points: how far from the origin a node may be placed
+
+
 class ListField(forms.CharField):
     """A JSON list of names typed as comma-separated text."""
 
@@ -112,6 +115,9 @@ class ActivityForm(forms.Form):
                 field = _model_field(name)
             if name == "description":
                 field.widget = forms.Textarea(attrs={"rows": 3})
+            if name in ("x", "y"):
+                # Far-off positions would make Graphviz draw an enormous canvas.
+                field = forms.FloatField(required=False, min_value=-LIMIT, max_value=LIMIT)
             field.label = LABELS.get(name, field.label)
             if name in HELP:
                 field.help_text = HELP[name]
@@ -194,10 +200,10 @@ class ConnectForm(forms.Form):
 class MoveForm(forms.Form):
     """Either a new position (x, y) or a step (dx, dy), in points."""
 
-    x = forms.FloatField(required=False, min_value=-100000, max_value=100000)
-    y = forms.FloatField(required=False, min_value=-100000, max_value=100000)
-    dx = forms.FloatField(required=False, min_value=-100000, max_value=100000)
-    dy = forms.FloatField(required=False, min_value=-100000, max_value=100000)
+    x = forms.FloatField(required=False, min_value=-LIMIT, max_value=LIMIT)
+    y = forms.FloatField(required=False, min_value=-LIMIT, max_value=LIMIT)
+    dx = forms.FloatField(required=False, min_value=-LIMIT, max_value=LIMIT)
+    dy = forms.FloatField(required=False, min_value=-LIMIT, max_value=LIMIT)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -211,7 +217,8 @@ class MoveForm(forms.Form):
         data = self.cleaned_data
         if data.get("x") is not None and data.get("y") is not None:
             return round(data["x"], 1), round(data["y"], 1)
-        return round(x + data["dx"], 1), round(y + data["dy"], 1)
+        clamp = lambda v: max(-LIMIT, min(LIMIT, v))  # noqa: E731
+        return round(clamp(x + data["dx"]), 1), round(clamp(y + data["dy"]), 1)
 
 
 LABELS = {

@@ -202,6 +202,7 @@ def test_save_activity_properties(designer, version):
         ("activity-form_schema", "[1, 2]", "must be a JSON object"),
         ("activity-sla_duration", "soon", ""),
         ("activity-x", "left", "Enter a number"),
+        ("activity-x", "1e300", "less than or equal to"),
     ],
 )
 def test_bad_activity_input_is_explained_and_kept(designer, version, field, value, message):
