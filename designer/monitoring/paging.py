@@ -77,12 +77,18 @@ def paginate(
     *,
     query: dict | None = None,
     per_page: int = PAGE_SIZE,
+    count: int | None = None,
 ) -> Page:
-    """One page of ``queryset`` (already ordered) and a capped total: two queries."""
+    """One page of ``queryset`` (already ordered) and a capped total: two queries.
+
+    Pass ``count`` when the caller already knows the total (one query then).
+    """
     number = page_number(request)
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
-    count, capped = capped_count(queryset)
+    capped = False
+    if count is None:
+        count, capped = capped_count(queryset)
     return Page(
         rows=rows[:per_page],
         number=number,

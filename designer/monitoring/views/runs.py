@@ -97,7 +97,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
             "started_by__username",
         )
     )
-    page = paginate(runs, request, query=filters)
+    # The counts by state already give the total: no second count.
+    total = found.get(filters["state"], 0) if filters.get("state") else sum(found.values())
+    page = paginate(runs, request, query=filters, count=total)
     context = {
         "nav": "runs",
         "form": form,
