@@ -251,9 +251,16 @@ def _transition_form(transition: Transition, activities, data=None) -> Transitio
 
 def _page(request: HttpRequest, version: Version, *, status: int = 200, **kwargs) -> HttpResponse:
     context = _context(request, version, **kwargs)
-    name = f"{TEMPLATE}#editor" if request.htmx else TEMPLATE
+    if not request.htmx:
+        return render(request, TEMPLATE, context, status=status)
     # HTMX swaps only 2xx answers: an explained refusal comes back as 200.
-    return render(request, name, context, status=200 if request.htmx else status)
+    response = render(request, f"{TEMPLATE}#editor", context)
+    # The address bar follows the selection, so reloading or sharing keeps it.
+    url = context["urls"]["editor"]
+    if context["selected"]:
+        url += "?" + urlencode({"sel": context["selected"]})
+    response["HX-Replace-Url"] = url
+    return response
 
 
 def _done(

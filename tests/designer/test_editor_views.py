@@ -421,3 +421,9 @@ def test_a_graphviz_failure_is_explained_on_the_page(designer, version, monkeypa
     assert response.status_code == 200
     assert "Graphviz is not installed" in text(response)
     assert 'aria-label="Activities"' in text(response)  # the table still works
+
+
+def test_address_bar_follows_the_selection(designer, version):
+    response = designer.get(BASE + "activities/start/", **HX)
+    assert response["HX-Replace-Url"] == BASE + "?sel=a%3Astart"
+    assert designer.get(BASE, **HX)["HX-Replace-Url"] == BASE
