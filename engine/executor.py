@@ -125,11 +125,30 @@ def lock_run_with(pk: int, workitem_id: int) -> tuple[ProcessInstance, str | Non
     """Lock the run and read one workitem's state and version in the same query.
 
     The hot path of every step: the statement is compiled once (see
-    ``_LockStatement``), then run with this run's and workitem's ids.
+    ``_Statement``), then run with this run's and workitem's ids.
     """
-    alias = router.db_for_write(ProcessInstance)
-    statement = _lock_statement(alias, connections[alias].vendor)
-    return statement.run(alias, pk, workitem_id)
+    found = _statement("lock_with_workitem").first({_RUN: pk, _WORKITEM: workitem_id})
+    if found is None:
+        raise ProcessInstance.DoesNotExist(f"ProcessInstance {pk} does not exist.")
+    run, extra = found
+    return run, extra["locked_wi_state"], extra["locked_wi_version"]
+
+
+def try_lock_run(pk: int) -> ProcessInstance | None:
+    """The run's row locked, or None when another transaction holds it (or it is gone).
+
+    ``SKIP LOCKED`` on PostgreSQL; on SQLite the transaction already holds the
+    database's write lock.
+    """
+    found = _statement("try_lock").first({_RUN: pk})
+    return None if found is None else found[0]
+
+
+def get_workitem(pk: int) -> WorkItem:
+    found = _statement("workitem").first({_WORKITEM: pk})
+    if found is None:
+        raise WorkItem.DoesNotExist(f"WorkItem {pk} does not exist.")
+    return found[0]
 
 
 # Precompiled statements ---------------------------------------------------------------------
@@ -138,58 +157,107 @@ def lock_run_with(pk: int, workitem_id: int) -> tuple[ProcessInstance, str | Non
 # step). The statements below are compiled by Django once per database (so the
 # SQL is right for each vendor) and then run with new parameters.
 
-_RUN_SENTINEL = -7_000_000_001
-_WORKITEM_SENTINEL = -7_000_000_002
+_RUN = -7_000_000_001  # placeholder ids the statements are compiled with
+_WORKITEM = -7_000_000_002
 
 
-class _LockStatement:
-    def __init__(self, alias: str):
-        row = WorkItem.objects.using(alias).filter(pk=_WORKITEM_SENTINEL)
-        query = (
-            ProcessInstance.objects.using(alias)
-            .select_for_update(of=("self",))
-            .annotate(
-                locked_wi_state=Subquery(row.values("state")[:1]),
-                locked_wi_version=Subquery(row.values("lock_version")[:1]),
-            )
-            .filter(pk=_RUN_SENTINEL)
-            .order_by()
+def _build_lock_with_workitem(alias: str):
+    row = WorkItem.objects.using(alias).filter(pk=_WORKITEM)
+    return (
+        ProcessInstance.objects.using(alias)
+        .select_for_update(of=("self",))
+        .annotate(
+            locked_wi_state=Subquery(row.values("state")[:1]),
+            locked_wi_version=Subquery(row.values("lock_version")[:1]),
         )
-        compiler = query.query.get_compiler(using=alias)
+        .filter(pk=_RUN)
+    )
+
+
+def _build_try_lock(alias: str):
+    return (
+        ProcessInstance.objects.using(alias)
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=_RUN)
+    )
+
+
+def _build_workitem(alias: str):
+    return WorkItem.objects.using(alias).filter(pk=_WORKITEM)
+
+
+STATEMENTS = {
+    "lock_with_workitem": _build_lock_with_workitem,
+    "try_lock": _build_try_lock,
+    "workitem": _build_workitem,
+}
+
+
+class _Statement:
+    """A SELECT of one model's row (and annotations), compiled once, run by ids."""
+
+    def __init__(self, queryset):
+        alias = queryset.db
+        compiler = queryset.order_by().query.get_compiler(using=alias)
+        self.alias = alias
+        self.model = queryset.model
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         select = compiler.select
         fields = compiler.klass_info["select_fields"]
         self.model_slice = slice(fields[0], fields[-1] + 1)
         self.attnames = [column.target.attname for column, _, _ in select[self.model_slice]]
-        self.state_at = compiler.annotation_col_map["locked_wi_state"]
-        self.version_at = compiler.annotation_col_map["locked_wi_version"]
+        self.annotations = dict(compiler.annotation_col_map)
         self.converters = compiler.get_converters([column for column, _, _ in select])
 
-    def run(self, alias: str, pk: int, workitem_id: int):
-        params = [
-            pk if p == _RUN_SENTINEL else workitem_id if p == _WORKITEM_SENTINEL else p
-            for p in self.params
-        ]
-        connection = connections[alias]
+    def first(self, ids: dict[int, int]):
+        """(instance, {annotation: value}) of the first row, or None."""
+        params = [ids.get(p, p) if isinstance(p, int) else p for p in self.params]
+        connection = connections[self.alias]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             row = cursor.fetchone()
         if row is None:
-            raise ProcessInstance.DoesNotExist(f"ProcessInstance {pk} does not exist.")
+            return None
         row = list(row)
         for position, (converters, expression) in self.converters.items():
             value = row[position]
             for converter in converters:
                 value = converter(value, expression, connection)
             row[position] = value
-        run = ProcessInstance.from_db(alias, self.attnames, row[self.model_slice])
-        return run, row[self.state_at], row[self.version_at]
+        obj = self.model.from_db(self.alias, self.attnames, row[self.model_slice])
+        return obj, {name: row[position] for name, position in self.annotations.items()}
+
+
+def _statement(name: str) -> _Statement:
+    alias = router.db_for_write(ProcessInstance)
+    return _compiled(name, alias, connections[alias].vendor)
+
+
+@lru_cache(maxsize=32)
+def _compiled(name: str, alias: str, vendor: str) -> _Statement:
+    return _Statement(STATEMENTS[name](alias))
+
+
+def mark_timer_fired(timer_id: int, now: datetime) -> bool:
+    """Set ``fired_at`` of a timer that is due and not yet fired; False when it was not."""
+    alias = router.db_for_write(Timer)
+    connection = connections[alias]
+    sql = _timer_fired_sql(alias, connection.vendor)
+    moment = Timer._meta.get_field("fired_at").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [moment, timer_id, moment])
+        return cursor.rowcount == 1
 
 
 @lru_cache(maxsize=8)
-def _lock_statement(alias: str, vendor: str) -> _LockStatement:
-    return _LockStatement(alias)
+def _timer_fired_sql(alias: str, vendor: str) -> str:
+    quote = connections[alias].ops.quote_name
+    fired, due = (quote(Timer._meta.get_field(name).column) for name in ("fired_at", "due_at"))
+    return (
+        f"UPDATE {quote(Timer._meta.db_table)} SET {fired} = %s "
+        f"WHERE {quote(Timer._meta.pk.column)} = %s AND {fired} IS NULL AND {due} <= %s"
+    )
 
 
 @lru_cache(maxsize=64)
@@ -1079,21 +1147,14 @@ def fire_timer(timer_id: int, now: datetime | None = None, *, row: dict | None =
     timer = Timer(**row)
     effects = Effects()
     with transaction.atomic():
-        run = (
-            ProcessInstance.objects.select_for_update(skip_locked=True)
-            .filter(pk=timer.instance_id)
-            .first()
-        )
+        run = try_lock_run(timer.instance_id)
         if run is None:  # another worker holds this run: the next poll will fire it
             return False
         if run.state not in ACTIVE_RUN:
             return False
-        fired = Timer.objects.filter(pk=timer.pk, fired_at=None, due_at__lte=now).update(
-            fired_at=now
-        )
-        if not fired:
+        if not mark_timer_fired(timer.pk, now):
             return False
-        workitem = WorkItem.objects.get(pk=timer.workitem_id)
+        workitem = get_workitem(timer.workitem_id)
         walk = Walk(run, effects)
         walk.now = now
         if timer.kind == TimerKind.RETRY:
