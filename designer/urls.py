@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from designer.views import editor
+from designer.views import editor, editor_actions
 
 app_name = "designer"
 
@@ -12,18 +12,24 @@ urlpatterns = [
     path(VERSION, editor.editor, name="editor"),
     path(VERSION + "canvas/", editor.canvas, name="canvas"),
     path(VERSION + "problems/", editor.problems, name="problems"),
-    path(VERSION + "undo/", editor.undo, name="undo"),
-    path(VERSION + "redo/", editor.redo, name="redo"),
-    path(VERSION + "layout/", editor.layout, name="layout"),
-    path(VERSION + "activities/add/", editor.activity_add, name="activity_add"),
+    path(VERSION + "undo/", editor_actions.undo, name="undo"),
+    path(VERSION + "redo/", editor_actions.redo, name="redo"),
+    path(VERSION + "layout/", editor_actions.layout, name="layout"),
+    path(VERSION + "activities/add/", editor_actions.activity_add, name="activity_add"),
     path(VERSION + "activities/<str:key>/", editor.activity, name="activity"),
-    path(VERSION + "activities/<str:key>/move/", editor.activity_move, name="activity_move"),
-    path(VERSION + "activities/<str:key>/delete/", editor.activity_delete, name="activity_delete"),
-    path(VERSION + "transitions/add/", editor.transition_add, name="transition_add"),
+    path(
+        VERSION + "activities/<str:key>/move/", editor_actions.activity_move, name="activity_move"
+    ),
+    path(
+        VERSION + "activities/<str:key>/delete/",
+        editor_actions.activity_delete,
+        name="activity_delete",
+    ),
+    path(VERSION + "transitions/add/", editor_actions.transition_add, name="transition_add"),
     path(VERSION + "transitions/<str:key>/", editor.transition, name="transition"),
     path(
         VERSION + "transitions/<str:key>/delete/",
-        editor.transition_delete,
+        editor_actions.transition_delete,
         name="transition_delete",
     ),
 ]
