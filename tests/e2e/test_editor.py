@@ -177,6 +177,11 @@ def test_published_version_opens_read_only(page, live_server, designer):
     expect(page.get_by_label("Name")).to_be_disabled()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
 
+    # The way forward is a clone: it opens as an editable draft.
+    page.get_by_role("button", name="Clone to a new draft").click()
+    expect(page.get_by_role("heading", name=re.compile("v2"))).to_be_visible()
+    expect(page.get_by_role("button", name="Human task", exact=True)).to_be_visible()
+
 
 def test_keyboard_moves_zooms_and_the_zoom_survives_changes(page, live_server, designer):
     process = svc.create_process("keys", "Keys")
