@@ -192,12 +192,23 @@ def parse_text(text: str | bytes, *, filename: str = "") -> dict[str, Any]:
             raise DefinitionFileError(
                 [{"loc": "", "message": f"the file is not UTF-8 text ({exc.reason})"}]
             ) from exc
+    try:
+        data = _parse(text, filename)
+    except RecursionError as exc:
+        message = "the file nests too deeply to be a process definition"
+        raise DefinitionFileError([{"loc": "", "message": message}]) from exc
+    if not isinstance(data, dict):
+        raise DefinitionFileError([{"loc": "", "message": "the file must hold one mapping"}])
+    return data
+
+
+def _parse(text: str, filename: str) -> Any:
     is_yaml = filename.lower().endswith((".yaml", ".yml"))
     try:
-        data = yaml.safe_load(text) if is_yaml else json.loads(text)
+        return yaml.safe_load(text) if is_yaml else json.loads(text)
     except json.JSONDecodeError as exc:
         try:
-            data = yaml.safe_load(text)
+            return yaml.safe_load(text)
         except yaml.YAMLError:
             raise DefinitionFileError(
                 [{"loc": f"line {exc.lineno}, column {exc.colno}", "message": exc.msg}]
@@ -206,9 +217,6 @@ def parse_text(text: str | bytes, *, filename: str = "") -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         loc = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise DefinitionFileError([{"loc": loc, "message": str(exc).splitlines()[0]}]) from exc
-    if not isinstance(data, dict):
-        raise DefinitionFileError([{"loc": "", "message": "the file must hold one mapping"}])
-    return data
 
 
 def load(data: dict[str, Any]) -> DefinitionFile:

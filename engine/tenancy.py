@@ -66,7 +66,25 @@ def scoped_to(queryset: QuerySet, tenant: dict | None) -> QuerySet:
     custom = _setting_callable("TENANT_FILTER")
     if custom is not None:
         return custom(queryset, tenant)
-    field_names = {f.name for f in queryset.model._meta.get_fields()}
+    lookup = _tenant_lookup(queryset.model)
+    if lookup is None:
+        return queryset
+    return queryset.filter(**{lookup: tenant.get("tenant_id") or ""})
+
+
+# Rows without a tenant column belong to the tenant of the row they hang off.
+_OWNERS = ("instance", "process", "version", "endpoint")
+
+
+def _tenant_lookup(model) -> str | None:
+    """The lookup that reaches ``model``'s tenant_id, following owner foreign keys."""
+    field_names = {f.name for f in model._meta.get_fields()}
     if "tenant_id" in field_names:
-        return queryset.filter(tenant_id=tenant.get("tenant_id") or "")
-    return queryset
+        return "tenant_id"
+    for owner in _OWNERS:
+        if owner in field_names:
+            related = model._meta.get_field(owner).related_model
+            inner = _tenant_lookup(related) if related is not None else None
+            if inner is not None:
+                return f"{owner}__{inner}"
+    return None

@@ -10,6 +10,7 @@ that a person uses.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import jsonschema
@@ -62,10 +63,20 @@ def schema_errors(schema: dict, data: Any) -> list[dict]:
         return [{"path": "", "message": f"the schema itself is invalid: {exc.message}"}]
     validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    return [
-        {"path": ".".join(str(p) for p in error.absolute_path), "message": error.message}
-        for error in errors[:50]
-    ]
+    return [{"path": _error_path(error), "message": error.message} for error in errors[:50]]
+
+
+def _error_path(error: jsonschema.ValidationError) -> str:
+    """Dotted path of the offending value; a missing property points at itself."""
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [
+            name
+            for name in error.validator_value
+            if name not in error.instance and repr(name) in error.message
+        ]
+        parts += missing[:1]
+    return ".".join(parts)
 
 
 def clean_data(data: Any, schema: dict | None = None, *, what: str = "run data") -> dict:
@@ -76,6 +87,8 @@ def clean_data(data: Any, schema: dict | None = None, *, what: str = "run data")
         raise InvalidData(f"The {what} must be a JSON object, not {type(data).__name__}.")
     try:
         data = jsonable(data)
+        # NaN and infinity are not JSON: PostgreSQL would refuse them later.
+        json.dumps(data, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidData(f"The {what} cannot be stored as JSON: {exc}") from exc
     check_size(data)

@@ -55,7 +55,7 @@ def test_a_run_that_ends_at_once_is_succeeded_with_its_result(api, wm):
     [
         ({"process": "nope", "data": {}}, 404, "unknown_process", None),
         ({"process": "", "data": {}}, 400, "invalid", "process"),
-        ({"process": "review", "data": {}}, 400, "invalid", ""),  # required: at the top
+        ({"process": "review", "data": {}}, 400, "invalid", "customer"),  # missing: itself
         ({"process": "review", "data": {"customer": 5}}, 400, "invalid", "customer"),
         ({"process": "review", "data": ["a"]}, 400, "invalid", "data"),
         ({"process": "review", "data": "text"}, 400, "invalid", "data"),

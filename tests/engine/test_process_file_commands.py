@@ -85,3 +85,10 @@ def test_import_with_publish_of_an_invalid_definition_imports_nothing(tmp_path):
     with pytest.raises(CommandError, match="to fix before it can be published"):
         call_command("import_process", str(path), "--publish")
     assert not Process.objects.exists()
+
+
+def test_a_file_nested_too_deeply_is_refused_not_a_crash(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("a: " + "[" * 5000 + "]" * 5000)
+    with pytest.raises(CommandError, match="nests too deeply"):
+        call_command("import_process", str(path))

@@ -78,8 +78,11 @@ def test_data_is_validated_against_the_input_schema(wm):
     with pytest.raises(InvalidData) as info:
         wm.start_run("schema", {"amount": -3})
     assert info.value.errors[0]["path"] == "amount"
-    with pytest.raises(InvalidData):
+    with pytest.raises(InvalidData) as info:
         wm.start_run("schema", {})
+    assert info.value.errors[0]["path"] == "amount"  # the missing field points at itself
+    with pytest.raises(InvalidData, match="cannot be stored as JSON"):
+        wm.start_run("schema", {"amount": float("nan")})
     with pytest.raises(InvalidData, match="JSON object"):
         wm.start_run("schema", [1, 2])
     assert not ProcessInstance.objects.exists()

@@ -149,3 +149,17 @@ def test_run_scans_command_takes_a_tenant(wm, timer_runs, capsys):
 def test_run_scans_command_refuses_an_empty_tenant(db):
     with pytest.raises(CommandError, match="needs a tenant id"):
         call_command("run_scans", "--tenant", " ")
+
+
+def test_rows_without_a_tenant_column_follow_their_run(settings, django_user_model, wm):
+    from engine.models import WorkItem
+
+    deploy([{"key": "h", "kind": "human", "roles": ["staff"]}], ["start>h", "h>end"], code="t")
+    ours = wm.start_run("t")
+    theirs = wm.start_run("t")
+    ProcessInstance.objects.filter(pk=ours.pk).update(tenant_id="acme")
+    ProcessInstance.objects.filter(pk=theirs.pk).update(tenant_id="globex")
+    settings.WAYMARK_TENANT_RESOLVER = by_username
+    alice = django_user_model.objects.create_user("acme.alice")
+    visible = tenancy.scoped(WorkItem.objects.all(), alice)
+    assert {w.instance_id for w in visible} == {ours.pk}
