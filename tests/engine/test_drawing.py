@@ -226,3 +226,12 @@ def test_graphviz_missing_is_a_clear_error(version, monkeypatch):
     monkeypatch.setattr(drawing, "_graphviz_env", lambda: None)
     with pytest.raises(drawing.DrawingError, match="Graphviz is not installed"):
         drawing.version_svg(version)
+
+
+def test_an_empty_draft_still_draws(version):
+    for activity in list(version.activities.all()):
+        svc.delete_activity(activity)
+    root = parse(drawing.version_svg(version, interactive=True))
+    assert root.get("class") == "process-graph"
+    assert groups(root, "activity") == []
+    assert drawing.auto_layout_positions(version) == {}
