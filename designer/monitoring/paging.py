@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -71,6 +72,26 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return min(found, cap), found > cap
 
 
+def capped_counts(querysets: dict[str, QuerySet], cap: int = COUNT_CAP) -> dict:
+    """Capped counts of several querysets in one query: ``{name: (count, capped)}``.
+
+    Each is ``COUNT(*)`` over at most ``cap`` + 1 rows, so the cost does not
+    grow with the table (a ``GROUP BY`` would read every matching row).
+    """
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for i, queryset in enumerate(querysets.values()):
+        sql, part_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{i})")
+        params.extend(part_params)
+    alias = next(iter(querysets.values())).db
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {name: (min(n, cap), n > cap) for name, n in zip(querysets, row, strict=True)}
+
+
 def paginate(
     queryset: QuerySet,
     request: HttpRequest,
@@ -78,6 +99,7 @@ def paginate(
     query: dict | None = None,
     per_page: int = PAGE_SIZE,
     count: int | None = None,
+    capped: bool = False,
 ) -> Page:
     """One page of ``queryset`` (already ordered) and a capped total: two queries.
 
@@ -86,7 +108,6 @@ def paginate(
     number = page_number(request)
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
-    capped = False
     if count is None:
         count, capped = capped_count(queryset)
     return Page(
