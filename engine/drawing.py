@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -304,6 +305,11 @@ def _lite_plugin_env() -> dict[str, str] | None:
             os.rename(building, target)
         except OSError:
             shutil.rmtree(building, ignore_errors=True)  # another process made it first
+    # Graphviz loads code from this directory: use it only if it is ours alone
+    # (mkdtemp makes it 0700), never one someone else planted in /tmp.
+    info = os.lstat(target)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None
     check = subprocess.run(
         ["dot", "-Tsvg"], input=b"digraph{a->b}", env=env, capture_output=True, timeout=30
     )

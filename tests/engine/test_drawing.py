@@ -1,5 +1,6 @@
 """engine.drawing: the SVG contract the designer and monitoring pages rely on."""
 
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -235,3 +236,14 @@ def test_an_empty_draft_still_draws(version):
     assert root.get("class") == "process-graph"
     assert groups(root, "activity") == []
     assert drawing.auto_layout_positions(version) == {}
+
+
+def test_a_plugin_directory_that_is_not_ours_alone_is_not_used(monkeypatch, tmp_path):
+    planted = tmp_path / "planted"
+    planted.mkdir(mode=0o777)
+    planted.chmod(0o777)
+    (planted / "config6a").write_text("")
+    monkeypatch.setattr(drawing.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(drawing.os, "getuid", lambda: os.stat(planted).st_uid)
+    (tmp_path / f"waymark-graphviz-{os.stat(planted).st_uid}").symlink_to(planted)
+    assert drawing._lite_plugin_env() is None
