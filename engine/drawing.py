@@ -317,23 +317,28 @@ def _lite_plugin_env() -> dict[str, str] | None:
 
 
 def _run_graphviz(dot: str, fmt: str, *, pinned: bool) -> str:
-    command = ["neato", "-n2"] if pinned else ["dot"]
+    command = [*(["neato", "-n2"] if pinned else ["dot"]), f"-T{fmt}"]
+    env = _graphviz_env()
+    done = _graphviz(command, dot, env)
+    if done.returncode != 0 and env is not None:
+        # The private plugin directory may have been cleaned away with /tmp:
+        # run as installed now, and build it again next time.
+        _graphviz_env.cache_clear()
+        done = _graphviz(command, dot, None)
+    if done.returncode != 0:
+        raise DrawingError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace')[:500]}")
+    return done.stdout.decode("utf-8")
+
+
+def _graphviz(command: list[str], dot: str, env) -> subprocess.CompletedProcess:
     try:
-        done = subprocess.run(
-            [*command, f"-T{fmt}"],
-            input=dot.encode("utf-8"),
-            capture_output=True,
-            timeout=30,
-            check=False,
-            env=_graphviz_env(),
+        return subprocess.run(
+            command, input=dot.encode("utf-8"), capture_output=True, timeout=30, env=env
         )
     except FileNotFoundError as exc:
         raise DrawingError(
             "Graphviz is not installed: install the 'graphviz' package (dot)."
         ) from exc
-    if done.returncode != 0:
-        raise DrawingError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace')[:500]}")
-    return done.stdout.decode("utf-8")
 
 
 def _digest(text: str) -> str:

@@ -247,3 +247,19 @@ def test_a_plugin_directory_that_is_not_ours_alone_is_not_used(monkeypatch, tmp_
     monkeypatch.setattr(drawing.os, "getuid", lambda: os.stat(planted).st_uid)
     (tmp_path / f"waymark-graphviz-{os.stat(planted).st_uid}").symlink_to(planted)
     assert drawing._lite_plugin_env() is None
+
+
+def test_a_vanished_plugin_directory_falls_back_to_the_installed_graphviz(version, monkeypatch):
+    monkeypatch.setattr(drawing, "_graphviz_env", _cached({**os.environ, "GVBINDIR": "/gone"}))
+    root = parse(drawing.version_svg(version))
+    assert len(groups(root, "activity")) == 4
+
+
+def _cached(value):
+    import functools
+
+    @functools.cache
+    def env():
+        return value
+
+    return env
