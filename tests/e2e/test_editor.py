@@ -226,3 +226,17 @@ def test_table_view_selects_and_edits_without_the_canvas(page, live_server, desi
     expect(page.locator("#properties .notice")).to_contain_text("Saved Check")
     expect(page.get_by_label("Outcomes")).to_have_value("APPROVED, REJECTED")
     expect(page.get_by_role("table", name="Activities")).to_be_visible()
+
+
+def test_auto_layout_can_be_undone(page, live_server, designer):
+    process = svc.create_process("tidy", "Tidy")
+    version = process.versions.get()
+    svc.add_activity(version, "human", key="far", name="Far away", x=900, y=700)
+    page.goto(f"{live_server.url}/processes/tidy/versions/1/")
+    page.get_by_text("Table view").click()
+    expect(position_cell(page, "Far away")).to_have_text("900, 700")
+    page.get_by_role("button", name="Auto-layout").click()
+    expect(page.locator("#properties .notice")).to_contain_text("Laid out")
+    expect(position_cell(page, "Far away")).not_to_have_text("900, 700")
+    page.get_by_role("button", name="Undo").click()
+    expect(position_cell(page, "Far away")).to_have_text("900, 700")
