@@ -88,7 +88,7 @@
 
   // Selection ---------------------------------------------------------------
   function select(el) {
-    if (!el) return;
+    if (!el || el.classList.contains("selected")) return;
     var isNode = el.classList.contains("activity");
     var key = el.getAttribute("data-key");
     document.querySelectorAll(".process-graph .selected").forEach(function (s) { s.classList.remove("selected"); });
@@ -297,8 +297,38 @@
     }
   });
 
+  // Double-click or F2: rename, by focusing the Name field of the properties.
+  var renameNext = false;
+  function rename(el) {
+    if (!el || !editable()) return;
+    renameNext = true;
+    if (selectedElement() === el) focusName(); else select(el);
+  }
+  function focusName() {
+    var field = document.getElementById("id_activity-name") || document.getElementById("id_transition-name");
+    if (field) { field.focus(); field.select(); }
+  }
+  // Several swaps may follow a double-click (one per click): keep focusing the
+  // field until the person does something else.
+  document.addEventListener("pointerdown", function () { renameNext = false; }, true);
+  document.addEventListener("input", function () { renameNext = false; }, true);
+  document.addEventListener("dblclick", function (event) {
+    // The canvas captures the pointer while pressed, so the event's target is
+    // the canvas: look at what is under the pointer instead.
+    var under = document.elementFromPoint(event.clientX, event.clientY);
+    var el = under && under.closest(".process-graph g.activity, .process-graph g.transition");
+    if (el) rename(el);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "F2" && editor() && !typing(event.target)) {
+      event.preventDefault();
+      rename(selectedElement());
+    }
+  });
+
   // Keep keyboard focus on the element that was selected after a swap.
   document.addEventListener("htmx:afterSettle", function () {
+    if (renameNext) { focusName(); return; }
     var active = document.activeElement;
     if (active && active !== document.body) return;
     var el = selectedElement();

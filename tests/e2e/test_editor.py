@@ -240,3 +240,15 @@ def test_auto_layout_can_be_undone(page, live_server, designer):
     expect(position_cell(page, "Far away")).not_to_have_text("900, 700")
     page.get_by_role("button", name="Undo").click()
     expect(position_cell(page, "Far away")).to_have_text("900, 700")
+
+
+def test_double_click_renames(page, live_server, designer):
+    process = svc.create_process("dbl", "Double")
+    svc.add_activity(process.versions.get(), "human", key="old", name="Old name", x=200, y=240)
+    page.goto(f"{live_server.url}/processes/dbl/versions/1/")
+    node_by_label(page, "Old name").locator("text").first.dblclick()
+    name = page.get_by_role("textbox", name="Name", exact=True)
+    expect(name).to_be_focused()
+    page.keyboard.type("New name")
+    page.keyboard.press("Enter")
+    expect(node_by_label(page, "New name")).to_be_visible()
