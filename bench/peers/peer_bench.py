@@ -156,6 +156,7 @@ def goflow_figures(user, auto_user) -> dict:
 
 def main() -> None:
     folder = tempfile.mkdtemp(prefix="waymark-peers-")
+    os.chdir(folder)  # goflow2 writes its workflow.log into the working directory
     os.environ["PEER_DB"] = os.path.join(folder, "peers.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peer_settings")
     import django
