@@ -214,7 +214,7 @@ def context_for(
         "urls": urls,
         "strategy": condition_strategy(),
         "nav": "processes",
-        "table_open": request.GET.get("view") == "table",
+        "table_open": "table" in (request.GET.get("view"), request.POST.get("view")),
     }
 
 

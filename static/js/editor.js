@@ -139,6 +139,11 @@
       sessionStorage.setItem(storageKey() + ":table", table.open ? "open" : "closed");
     } catch (e) { /* private mode */ }
   }
+  // Tell the server the table is open, so the swapped-in editor has it open too.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var table = document.getElementById("table-view");
+    if (table && table.open) event.detail.parameters.view = "table";
+  });
   document.addEventListener("toggle", function (event) {
     if (event.target.id === "table-view") rememberTable(event.target);
   }, true);

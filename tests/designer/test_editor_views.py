@@ -427,3 +427,10 @@ def test_address_bar_follows_the_selection(designer, version):
     response = designer.get(BASE + "activities/start/", **HX)
     assert response["HX-Replace-Url"] == BASE + "?sel=a%3Astart"
     assert designer.get(BASE, **HX)["HX-Replace-Url"] == BASE
+
+
+def test_table_view_stays_open_across_changes(designer, version):
+    response = designer.post(BASE + "activities/add/", {"kind": "human", "view": "table"}, **HX)
+    assert 'id="table-view" open' in text(response)
+    assert 'id="table-view" open' not in text(designer.get(BASE, **HX))
+    assert 'id="table-view" open' in text(designer.get(BASE + "?view=table", **HX))

@@ -105,6 +105,7 @@ def test_dragged_position_is_kept_and_undo_redo_restore_it(page, live_server, de
     page.mouse.move(box["x"] + 80, box["y"] + 60, steps=8)
     page.mouse.up()
     expect(page.locator("#properties .notice")).to_contain_text("Moved Review")
+    expect(position_cell(page, "Review")).not_to_have_text("180, 200")
     moved = position_cell(page, "Review").inner_text()
     assert moved != "180, 200"
 
