@@ -3,7 +3,8 @@
 The designer canvas, the versions and compare pages and the run pages all
 draw with this module, so a process looks the same everywhere.
 
-Pipeline: the version's rows become DOT text in which ids are our own
+Pipeline: the version's rows become DOT text (built and quoted by the graphviz
+package) in which ids are our own
 (``n<i>``/``e<i>``, never user text) and every label is quoted and
 backslash-escaped; Graphviz lays it out (``dot`` when positions are missing
 or a read-only view asks for it, ``neato -n2`` with ``notranslate`` to keep
@@ -33,6 +34,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import graphviz
+
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG_NS)
@@ -41,16 +44,16 @@ ET.register_namespace("xlink", XLINK_NS)
 LAYOUTS = ("auto", "dot")
 
 # Graphviz shape and attributes per activity kind; colours live in CSS.
-KIND_SHAPES: dict[str, str] = {
-    "start": 'shape=circle, width=0.55, margin=0.04, label="{label}"',
-    "end": 'shape=circle, width=0.55, margin=0.04, penwidth=3, label="{label}"',
-    "human": 'shape=box, style=rounded, label="{label}"',
-    "automatic": 'shape=box, label="{label}"',
-    "exclusive": 'shape=diamond, width=0.7, height=0.7, label="{label}"',
-    "parallel": 'shape=diamond, width=0.7, height=0.7, penwidth=2, label="{label}"',
-    "timer": 'shape=doublecircle, width=0.5, margin=0.04, label="{label}"',
-    "signal": 'shape=hexagon, label="{label}"',
-    "subprocess": 'shape=box, peripheries=2, label="{label}"',
+KIND_SHAPES: dict[str, dict[str, str]] = {
+    "start": {"shape": "circle", "width": "0.55", "margin": "0.04"},
+    "end": {"shape": "circle", "width": "0.55", "margin": "0.04", "penwidth": "3"},
+    "human": {"shape": "box", "style": "rounded"},
+    "automatic": {"shape": "box"},
+    "exclusive": {"shape": "diamond", "width": "0.7", "height": "0.7"},
+    "parallel": {"shape": "diamond", "width": "0.7", "height": "0.7", "penwidth": "2"},
+    "timer": {"shape": "doublecircle", "width": "0.5", "margin": "0.04"},
+    "signal": {"shape": "hexagon"},
+    "subprocess": {"shape": "box", "peripheries": "2"},
 }
 KIND_NAMES = {
     "start": "Start",
@@ -115,15 +118,14 @@ def _read(version) -> tuple[list[_Node], list[_Edge]]:
 # DOT --------------------------------------------------------------------------------
 
 
-def _quote(text: str) -> str:
-    """Text for inside a double-quoted DOT string, shown literally.
+def _literal(text: str) -> str:
+    """User text as a DOT string shown literally (graphviz's own quoting).
 
-    Backslashes are doubled so ``\\n``, ``\\N`` and friends are not
-    interpreted; quotes are escaped. Always quoted, so never an HTML-like
-    label: ``<`` and ``>`` stay text and Graphviz escapes them in the SVG.
+    ``escape`` doubles backslashes so ``\\n``, ``\\N`` and friends are not
+    interpreted, and marks the text as never an HTML-like label, so ``<`` and
+    ``>`` stay text and Graphviz escapes them in the SVG.
     """
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return graphviz.escape(re.sub(r"[\x00-\x1f\x7f]+", " ", text))
 
 
 def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
@@ -144,7 +146,7 @@ def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
             current = f"{current} {word}" if current else word
     if current:
         lines.append(current)
-    return "\\n".join(_quote(line) for line in lines[:4]) or " "
+    return graphviz.nohtml("\\n".join(_literal(line) for line in lines[:4]) or " ")
 
 
 def _edge_text(edge: _Edge) -> str:
@@ -168,34 +170,38 @@ def _pinned(nodes: list[_Node]) -> bool:
 
 def _dot(nodes: list[_Node], edges: list[_Edge], *, pinned: bool) -> str:
     index = {n.key: i for i, n in enumerate(nodes)}
-    splines = "line" if pinned and len(nodes) > ROUTED_EDGES_LIMIT else "true"
-    lines = [
-        "digraph process {",
-        "graph [rankdir=LR, nodesep=0.5, ranksep=0.6, outputorder=edgesfirst, "
-        f'splines={splines}, notranslate=true, pad=0.3, bgcolor="transparent"];',
-        'node [fontname="Helvetica", fontsize=11, margin="0.22,0.08"];',
-        'edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
-    ]
+    graph = graphviz.Digraph("process")
+    graph.attr(
+        "graph",
+        rankdir="LR",
+        nodesep="0.5",
+        ranksep="0.6",
+        outputorder="edgesfirst",
+        splines="line" if pinned and len(nodes) > ROUTED_EDGES_LIMIT else "true",
+        notranslate="true",
+        pad="0.3",
+        bgcolor="transparent",
+    )
+    graph.attr("node", fontname="Helvetica", fontsize="11", margin="0.22,0.08")
+    graph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
     for i, node in enumerate(nodes):
-        shape = KIND_SHAPES.get(node.kind, KIND_SHAPES["automatic"])
         width = ROUND_LABEL_WIDTH if node.kind in ROUND_KINDS else LABEL_WIDTH
-        attrs = [f'id="n{i}"', shape.format(label=_wrap(node.label, width))]
+        attrs = dict(KIND_SHAPES.get(node.kind, KIND_SHAPES["automatic"]))
         if pinned:
             # Stored y grows downwards like the screen; Graphviz's grows upwards.
-            attrs.append(f'pos="{node.x:.2f},{-node.y:.2f}!"')
-        lines.append(f"n{i} [{', '.join(attrs)}];")
+            attrs["pos"] = f"{node.x:.2f},{-node.y:.2f}!"
+        graph.node(f"n{i}", _wrap(node.label, width), id=f"n{i}", **attrs)
     for i, edge in enumerate(edges):
         if edge.source not in index or edge.target not in index:
             continue
         text = _edge_text(edge)
-        attrs = [f'id="e{i}"']
+        attrs = {"id": f"e{i}"}
         if text:
-            attrs.append(f'label="{_quote(_short(text))}"')
+            attrs["label"] = _literal(_short(text))
         if edge.is_default:
-            attrs.append("arrowtail=odiamond, dir=both")
-        lines.append(f"n{index[edge.source]} -> n{index[edge.target]} [{', '.join(attrs)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            attrs.update(arrowtail="odiamond", dir="both")
+        graph.edge(f"n{index[edge.source]}", f"n{index[edge.target]}", **attrs)
+    return graph.source
 
 
 def version_dot(version, *, layout: str = "auto") -> str:
