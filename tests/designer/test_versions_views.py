@@ -393,3 +393,14 @@ def test_other_methods_are_refused(publisher):
     assert publisher.delete(url("versions:delete", v1)).status_code == 405
     v1.refresh_from_db()
     assert v1.status == "draft"
+
+
+def test_versions_page_offers_a_run_only_once_something_is_published(viewer):
+    process, v1 = build()
+    start_url = reverse("monitoring:run_start", args=("expenses",))
+    page = viewer.get(reverse("versions:list", args=("expenses",))).content.decode()
+    assert start_url not in page
+    assert reverse("monitoring:process_monitor", args=("expenses",)) in page
+    definitions.publish(v1)
+    page = viewer.get(reverse("versions:list", args=("expenses",))).content.decode()
+    assert start_url in page
