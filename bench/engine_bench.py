@@ -1,6 +1,6 @@
 """Waymark end to end through real Django-Q2 workers, against the ceiling and the peers.
 
-    .venv/bin/python bench/engine_bench.py              # everything (about 5 minutes)
+    .venv/bin/python bench/engine_bench.py              # everything (about 8 minutes)
     .venv/bin/python bench/engine_bench.py --only sqlite --workers 1 --no-peers
 
 For each configuration — SQLite (WAL, Waymark's settings) with the ORM broker
