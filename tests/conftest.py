@@ -11,3 +11,13 @@ def admin_user_client(client, django_user_model):
     admin = django_user_model.objects.create_superuser("root", password="pw-root-123")
     client.force_login(admin)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_webhook_endpoints():
+    """Endpoints are cached per process; a test's rolled-back rows must not leak into the next."""
+    from engine.webhooks.delivery import forget_endpoints
+
+    forget_endpoints()
+    yield
+    forget_endpoints()

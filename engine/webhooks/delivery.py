@@ -22,6 +22,7 @@ import contextvars
 import logging
 import random
 import re
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -56,6 +57,33 @@ _explicit = contextvars.ContextVar("waymark_webhooks_explicit", default=False)
 # Creating deliveries ---------------------------------------------------------------------------
 
 
+# Every audit event asks which endpoints want it: on a step's hot path that
+# query cost more than the step's own writes. So each process keeps the list
+# of enabled endpoints for a few seconds; saving or deleting an endpoint
+# clears it at once in the process that did it, and other processes (workers)
+# see the change within ENDPOINT_CACHE_SECONDS.
+ENDPOINT_CACHE_SECONDS = 2.0
+_endpoint_cache: tuple[float, list[WebhookEndpoint]] | None = None
+
+
+def enabled_endpoints() -> list[WebhookEndpoint]:
+    """The enabled endpoints (pk, event types, tenant), cached briefly in this process."""
+    global _endpoint_cache
+    now = time.monotonic()
+    if _endpoint_cache is None or now - _endpoint_cache[0] > ENDPOINT_CACHE_SECONDS:
+        rows = list(
+            WebhookEndpoint.objects.filter(enabled=True).only("pk", "event_types", "tenant_id")
+        )
+        _endpoint_cache = (now, rows)
+    return _endpoint_cache[1]
+
+
+def forget_endpoints(**kwargs) -> None:
+    """Receiver for WebhookEndpoint saves and deletes: re-read the list next time."""
+    global _endpoint_cache
+    _endpoint_cache = None
+
+
 def on_audit_event_saved(sender, instance: AuditEvent, created: bool, raw: bool = False, **kw):
     """post_save receiver on AuditEvent (connected in EngineConfig.ready)."""
     if not created or raw or _explicit.get() or not waymark_setting("WEBHOOK_ENABLED"):
@@ -64,10 +92,8 @@ def on_audit_event_saved(sender, instance: AuditEvent, created: bool, raw: bool 
         return
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.filter(enabled=True)
-        .filter(Q(tenant_id="") | Q(tenant_id=instance.tenant_id))
-        .only("pk", "event_types")
-        if e.wants(instance.action)
+        for e in enabled_endpoints()
+        if e.tenant_id in ("", instance.tenant_id) and e.wants(instance.action)
     ]
     if endpoints:
         create_deliveries(instance, endpoints)
