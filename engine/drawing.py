@@ -367,6 +367,13 @@ def _tag(name: str) -> str:
     return f"{{{SVG_NS}}}{name}"
 
 
+def _words(classes: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Class names; a string "state-done path-taken" is two classes, not its characters."""
+    if isinstance(classes, str):
+        return tuple(classes.split())
+    return tuple(str(c) for c in classes or ())
+
+
 def _classes(base: str, extra: Iterable[str] | None) -> str:
     words = base.split()
     for word in extra or ():
@@ -549,8 +556,8 @@ def render_svg(
 ) -> str:
     pinned = _use_pins(nodes, layout)
     dot = _dot(nodes, edges, pinned=pinned)
-    node_classes = {k: tuple(v) for k, v in (node_classes or {}).items()}
-    edge_classes = {k: tuple(v) for k, v in (edge_classes or {}).items()}
+    node_classes = {k: _words(v) for k, v in (node_classes or {}).items()}
+    edge_classes = {k: _words(v) for k, v in (edge_classes or {}).items()}
     node_badges = {k: str(v) for k, v in (node_badges or {}).items()}
     finished_key = _digest(
         repr(

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from designer.monitoring.access import may_monitor
 from designer.versions import changes
 from designer.versions.access import (
     DESIGN,
@@ -52,6 +53,7 @@ def version_list(request: HttpRequest, code: str) -> HttpResponse:
         "published": next((v for v in versions if v.status == VersionStatus.PUBLISHED), None),
         "can_design": request.user.has_perm(DESIGN),
         "can_publish": request.user.has_perm(PUBLISH),
+        "can_monitor": may_monitor(request.user),
     }
     if request.htmx and request.htmx.target == "version-table":
         return render(request, f"{LIST_TEMPLATE}#table", context)

@@ -400,7 +400,17 @@ def test_versions_page_offers_a_run_only_once_something_is_published(viewer):
     start_url = reverse("monitoring:run_start", args=("expenses",))
     page = viewer.get(reverse("versions:list", args=("expenses",))).content.decode()
     assert start_url not in page
-    assert reverse("monitoring:process_monitor", args=("expenses",)) in page
     definitions.publish(v1)
     page = viewer.get(reverse("versions:list", args=("expenses",))).content.decode()
     assert start_url in page
+
+
+def test_only_people_who_may_monitor_see_the_monitor_link(client, django_user_model):
+    build()
+    monitor_url = reverse("monitoring:process_monitor", args=("expenses",))
+    login(client, django_user_model, "vera")
+    assert (
+        monitor_url not in client.get(reverse("versions:list", args=("expenses",))).content.decode()
+    )
+    login(client, django_user_model, "dana", "design_process")
+    assert monitor_url in client.get(reverse("versions:list", args=("expenses",))).content.decode()

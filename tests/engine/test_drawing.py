@@ -90,6 +90,14 @@ def test_extra_classes_and_badges(version):
     assert "taken" in edge.get("class").split()
 
 
+def test_a_string_of_classes_is_split_into_words_not_characters(version):
+    svg = drawing.version_svg(version, node_classes={"review": "state-done path-taken"})
+    review = next(g for g in groups(parse(svg), "activity") if g.get("data-key") == "review")
+    classes = set(review.get("class").split())
+    assert {"state-done", "path-taken"} <= classes
+    assert "s" not in classes
+
+
 def test_interactive_adds_keyboard_and_hit_affordances(version):
     plain = parse(drawing.version_svg(version))
     assert not any(g.get("tabindex") for g in groups(plain, "activity"))
