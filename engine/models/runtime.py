@@ -154,6 +154,8 @@ class ProcessInstance(models.Model):
         ordering = ["-started_at", "-pk"]
         indexes = [
             models.Index(fields=["process", "state", "-started_at"], name="run_process_state_time"),
+            # The runs list filtered by process alone, newest first.
+            models.Index(fields=["process", "-started_at"], name="run_process_time"),
             models.Index(fields=["state", "-started_at"], name="run_state_time"),
             models.Index(fields=["-started_at"], name="run_time"),
             models.Index(fields=["business_key"], name="run_business_key"),
