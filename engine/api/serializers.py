@@ -19,6 +19,7 @@ from engine.models import (
     WorkItem,
 )
 from engine.models.definitions import KEY_PATTERN, code_validator
+from engine.services.definitions import ACTIVITY_FIELDS
 
 MAX_ID = 2**31 - 1
 
@@ -129,34 +130,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Activity
-        fields = [
-            "key",
-            "kind",
-            "name",
-            "description",
-            "x",
-            "y",
-            "handler",
-            "retry_max_attempts",
-            "retry_base_delay",
-            "retry_backoff_factor",
-            "retry_max_delay",
-            "compensation_handler",
-            "roles",
-            "allowed_users",
-            "allowed_groups",
-            "assignee",
-            "outcomes",
-            "form_schema",
-            "sla_warn",
-            "sla_duration",
-            "timer_duration",
-            "timer_date_field",
-            "signal_name",
-            "correlation",
-            "signal_timeout",
-            "subprocess_code",
-        ]
+        fields = ["key", *ACTIVITY_FIELDS]
         extra_kwargs = {
             "retry_max_attempts": {"min_value": 1, "max_value": 100},
             "retry_base_delay": {"min_value": 0, "max_value": 86_400},
