@@ -15,6 +15,7 @@ engine/conf.py, the one place that reads them.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are served by the app itself (runserver without DEBUG, gunicorn):
+    # `make run` and a plain deployment look right with no web server in front.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -152,6 +156,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve straight from the apps' static folders, so no collectstatic step is needed
+# (run it in a deployment all the same: files in STATIC_ROOT are served too).
+WHITENOISE_USE_FINDERS = True
+# ... so a missing STATIC_ROOT (no collectstatic yet) is normal, not worth a warning.
+warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
+WHITENOISE_AUTOREFRESH = DEBUG
 
 
 # Security ------------------------------------------------------------------

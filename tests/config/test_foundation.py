@@ -102,3 +102,12 @@ def test_home_shows_only_the_processes_of_my_tenant(client, user, settings):
     page = client.get("/").content.decode()
     assert "Ours" in page
     assert "Theirs" not in page
+
+
+def test_static_files_are_served_without_debug(client, settings):
+    settings.DEBUG = False
+    response = client.get("/static/css/waymark.css")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content if response.streaming else [response.content])
+    response = client.get("/static/django_htmx/htmx-2.min.js")
+    assert response.status_code == 200
