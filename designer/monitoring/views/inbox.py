@@ -236,28 +236,26 @@ def _after_error(request: HttpRequest, workitem_pk: int, exc: runtime.EngineErro
     return redirect("monitoring:workitem_detail", pk=workitem_pk)
 
 
+def _claim_or_release(request: HttpRequest, pk: int, action, done: str) -> HttpResponse:
+    workitem = access.get_workitem_or_404(request, pk)
+    try:
+        action(workitem, user=request.user, expected_version=_expected_version(request))
+    except runtime.EngineError as exc:
+        return _after_error(request, pk, exc)
+    messages.success(request, f"You {done} “{workitem.name or workitem.activity_key}”.")
+    return redirect("monitoring:workitem_detail", pk=pk)
+
+
 @login_required
 @require_POST
 def workitem_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    workitem = access.get_workitem_or_404(request, pk)
-    try:
-        runtime.claim(workitem, user=request.user, expected_version=_expected_version(request))
-    except runtime.EngineError as exc:
-        return _after_error(request, pk, exc)
-    messages.success(request, f"You claimed “{workitem.name or workitem.activity_key}”.")
-    return redirect("monitoring:workitem_detail", pk=pk)
+    return _claim_or_release(request, pk, runtime.claim, "claimed")
 
 
 @login_required
 @require_POST
 def workitem_release(request: HttpRequest, pk: int) -> HttpResponse:
-    workitem = access.get_workitem_or_404(request, pk)
-    try:
-        runtime.release(workitem, user=request.user, expected_version=_expected_version(request))
-    except runtime.EngineError as exc:
-        return _after_error(request, pk, exc)
-    messages.success(request, f"You released “{workitem.name or workitem.activity_key}”.")
-    return redirect("monitoring:workitem_detail", pk=pk)
+    return _claim_or_release(request, pk, runtime.release, "released")
 
 
 @login_required
