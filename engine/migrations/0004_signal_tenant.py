@@ -6,29 +6,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engine', '0003_run_process_time'),
+        ("engine", "0003_run_process_time"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='pendingsignal',
-            name='signal_pending',
+            model_name="pendingsignal",
+            name="signal_pending",
         ),
         migrations.AddField(
-            model_name='pendingsignal',
-            name='sent_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="pendingsignal",
+            name="sent_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='pendingsignal',
-            name='tenant_id',
+            model_name="pendingsignal",
+            name="tenant_id",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddIndex(
-            model_name='pendingsignal',
-            index=models.Index(condition=models.Q(('consumed_at__isnull', True)), fields=['tenant_id', 'name', 'correlation'], name='signal_pending'),
+            model_name="pendingsignal",
+            index=models.Index(
+                condition=models.Q(("consumed_at__isnull", True)),
+                fields=["tenant_id", "name", "correlation"],
+                name="signal_pending",
+            ),
         ),
     ]
