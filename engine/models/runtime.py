@@ -494,8 +494,9 @@ class PendingSignal(models.Model):
     consumed_by = models.ForeignKey(
         ProcessInstance, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The sender's tenant: a kept signal wakes only a run of that tenant.
-    tenant_id = models.CharField(max_length=64, blank=True)
+    # The sender's tenant: a kept signal wakes only a run of that tenant. None: sent by
+    # the system or a user without a tenant, who may reach every run (as they may see it).
+    tenant_id = models.CharField(max_length=64, null=True, blank=True)
     # Who sent it (None: code without a user), recorded when a run later consumes it.
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -505,7 +506,7 @@ class PendingSignal(models.Model):
         ordering = ["received_at", "pk"]
         indexes = [
             models.Index(
-                fields=["tenant_id", "name", "correlation"],
+                fields=["name", "correlation"],
                 condition=Q(consumed_at__isnull=True),
                 name="signal_pending",
             ),
