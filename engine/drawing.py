@@ -13,7 +13,10 @@ rewritten with ElementTree: classes and ``data-key`` attributes for CSS and
 scripts, badges, and editor affordances.
 
 Two caches keep re-renders cheap: the Graphviz output by a hash of the DOT
-source, and the finished markup by that hash plus the decorations. Both are
+source, and the finished markup by that hash plus the elements themselves
+(keys included) and the decorations. The DOT source names elements by
+position only, so drafts that look alike share a layout; the finished markup
+carries each draft's own keys, so it is never shared between them. Both are
 small LRUs local to the process; content-addressed keys never go stale.
 """
 
@@ -559,10 +562,15 @@ def render_svg(
     node_classes = {k: _words(v) for k, v in (node_classes or {}).items()}
     edge_classes = {k: _words(v) for k, v in (edge_classes or {}).items()}
     node_badges = {k: str(v) for k, v in (node_badges or {}).items()}
+    # The DOT text holds no element keys (ids are n<i>/e<i>): two drafts of the
+    # same shape have the same DOT. The markup carries data-key attributes, so
+    # its cache key must hold the elements, or one draft would get another's keys.
     finished_key = _digest(
         repr(
             (
                 dot,
+                nodes,
+                edges,
                 sorted(node_classes.items()),
                 sorted(edge_classes.items()),
                 sorted(node_badges.items()),

@@ -199,6 +199,58 @@ def test_renders_are_cached_by_content(version, monkeypatch):
     assert len(calls) == 2
 
 
+def edge_keys(svg: str) -> set[str]:
+    return {g.get("data-key") for g in groups(parse(svg), "transition")}
+
+
+def node_keys(svg: str) -> set[str]:
+    return {g.get("data-key") for g in groups(parse(svg), "activity")}
+
+
+def test_drafts_of_the_same_shape_share_a_layout_but_each_carries_its_own_keys(monkeypatch):
+    calls = []
+    real = drawing._run_graphviz
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(drawing, "_run_graphviz", counting)
+    first = svc.create_process("first", "First").versions.get()
+    second = svc.create_process("second", "Second").versions.get()
+    first_key = first.transitions.get().key
+    second_key = second.transitions.get().key
+    assert first_key != second_key
+
+    for interactive in (False, True):
+        assert edge_keys(drawing.version_svg(first, interactive=interactive)) == {first_key}
+        assert edge_keys(drawing.version_svg(second, interactive=interactive)) == {second_key}
+    assert len(calls) == 1  # one Graphviz run: the layout is shared by shape
+
+
+def test_an_arrow_drawn_again_carries_its_new_key():
+    draft = svc.create_process("again", "Again").versions.get()
+    arrow = draft.transitions.get()
+    assert edge_keys(drawing.version_svg(draft, interactive=True)) == {arrow.key}
+    svc.delete_transition(arrow)
+    redrawn = svc.add_transition(
+        draft, draft.activities.get(key="start"), draft.activities.get(key="end")
+    )
+
+    assert edge_keys(drawing.version_svg(draft, interactive=True)) == {redrawn.key}
+
+
+def test_activities_of_the_same_shape_carry_their_own_keys():
+    first = svc.create_process("first", "First").versions.get()
+    second = svc.create_process("second", "Second").versions.get()
+    svc.add_activity(first, "human", key="check_a", name="Check")
+    svc.add_activity(second, "human", key="check_b", name="Check")
+
+    assert "check_a" in node_keys(drawing.version_svg(first))
+    assert "check_b" in node_keys(drawing.version_svg(second))
+    assert "check_a" not in node_keys(drawing.version_svg(second))
+
+
 def test_large_graph_with_pins_renders(db):
     process = svc.create_process("big", "Big")
     v = process.versions.get()
