@@ -27,6 +27,7 @@ from engine.models import (
     WorkItem,
 )
 from engine.services import definitions as svc
+from engine.tenancy import tenant_id_for
 
 
 class DraftElementForm(forms.ModelForm):
@@ -86,8 +87,17 @@ class TransitionInline(admin.TabularInline):
     has_delete_permission = has_change_permission
 
 
+class ProcessForm(forms.ModelForm):
+    class Meta:
+        model = Process
+        fields = ("code", "title", "description", "input_schema", "tenant_id")
+        # The answer every door gives for a taken code (not Django's "already exists").
+        error_messages = {"code": {"unique": svc.CODE_UNAVAILABLE}}
+
+
 @admin.register(Process)
 class ProcessAdmin(admin.ModelAdmin):
+    form = ProcessForm
     list_display = ("code", "title", "published", "created_at")
     search_fields = ("code", "title", "description")
     readonly_fields = ("created_at", "created_by")
@@ -103,7 +113,12 @@ class ProcessAdmin(admin.ModelAdmin):
             return
         # A new process gets its draft v1 (start -> end) from the service, as everywhere.
         created = svc.create_process(
-            obj.code, obj.title, description=obj.description, user=request.user
+            obj.code,
+            obj.title,
+            description=obj.description,
+            input_schema=obj.input_schema,
+            user=request.user,
+            tenant_id=obj.tenant_id or tenant_id_for(request),
         )
         obj.pk = created.pk
 

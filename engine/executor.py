@@ -596,26 +596,30 @@ class Walk:
             status_to=workitem.state,
             metadata={"signal": workitem.signal_name, "correlation": workitem.correlation_value},
         )
-        early = (
-            PendingSignal.objects.select_for_update()
-            .filter(
-                name=workitem.signal_name,
-                correlation=workitem.correlation_value,
-                consumed_at=None,
-                expires_at__gt=self.now,
-            )
-            .order_by("received_at", "pk")
-            .first()
-        )
-        if early is not None:
-            early.consumed_at = self.now
-            early.consumed_by = self.run
-            early.save(update_fields=["consumed_at", "consumed_by"])
-            self.receive_signal(workitem, early.payload, early=True)
+        self.take_kept_signal(workitem)
+
+    def take_kept_signal(self, workitem: WorkItem) -> bool:
+        """Let a signal wait take a signal kept before it waited (of its run's tenant)."""
+        kept = PendingSignal.objects.select_for_update().kept_for(workitem, self.run, self.now)
+        if kept is None:
+            return False
+        self.consume_kept_signal(kept, workitem)
+        return True
+
+    def consume_kept_signal(self, signal: PendingSignal, workitem: WorkItem) -> None:
+        signal.consumed_at = self.now
+        signal.consumed_by = self.run
+        signal.save(update_fields=["consumed_at", "consumed_by"])
+        self.receive_signal(workitem, signal.payload, early=True, sender=signal.sent_by)
 
     def receive_signal(
-        self, workitem: WorkItem, payload: dict | None, *, early: bool = False
+        self, workitem: WorkItem, payload: dict | None, *, early: bool = False, sender=None
     ) -> None:
+        """Wake ``workitem`` with ``payload``; the audit actor is who sent the signal.
+
+        A signal sent now comes from the walk's actor; a kept one (``early``) from
+        ``sender``, who sent it earlier (None: the system).
+        """
         if payload:
             merged = {**self.run.data, **payload}
             check_size(merged)
@@ -624,6 +628,7 @@ class Walk:
             "signal.received",
             self.run,
             workitem,
+            actor=sender if early else self.actor,
             metadata={
                 "signal": workitem.signal_name,
                 "correlation": workitem.correlation_value,
@@ -636,8 +641,19 @@ class Walk:
         workitem.state = WorkItemState.WAITING
         workitem.save()
         _audit("workitem.created", self.run, workitem, status_to=workitem.state)
-        process = Process.objects.filter(code=activity.subprocess_code).first()
-        version = process.published_version() if process else None
+        # Only a process of the parent's tenant: a definition must not reach across tenants.
+        process = Process.objects.filter(
+            code=activity.subprocess_code, tenant_id=self.run.tenant_id
+        ).first()
+        if process is None:
+            self.fallout(
+                workitem,
+                IncidentKind.SUBPROCESS,
+                f"There is no process {activity.subprocess_code!r} in this run's tenant "
+                "to start as a subprocess; a subprocess starts only its own tenant's processes.",
+            )
+            return
+        version = process.published_version()
         if version is None:
             self.fallout(
                 workitem,

@@ -113,9 +113,9 @@ def _import(request: HttpRequest, form: ImportForm) -> Version | None:
         data = parse_text(text, filename=filename)
         code = (data.get("process") or {}).get("code") if isinstance(data, dict) else None
         if isinstance(code, str) and _code_taken_elsewhere(request, code):
-            # Codes are unique across tenants: say it is taken, not by whom.
+            # Codes are unique across tenants: the answer every door gives, not by whom.
             raise DefinitionFileError(
-                [{"loc": "process.code", "message": f"the code {code!r} is taken"}]
+                [{"loc": "process.code", "message": definitions.CODE_UNAVAILABLE}]
             )
         return definitions.import_definition(
             data,

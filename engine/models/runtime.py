@@ -482,6 +482,26 @@ class Incident(models.Model):
         return self.resolved_at is None
 
 
+class PendingSignalQuerySet(models.QuerySet):
+    def reaching(self, run: ProcessInstance) -> models.QuerySet:
+        """Signals that may wake ``run``: sent from its tenant, or by the system (tenant None)."""
+        return self.filter(Q(tenant_id__isnull=True) | Q(tenant_id=run.tenant_id))
+
+    def kept_for(self, workitem: WorkItem, run: ProcessInstance, now) -> PendingSignal | None:
+        """The oldest unconsumed, unexpired signal that ``workitem`` (a signal wait) can take."""
+        return (
+            self.reaching(run)
+            .filter(
+                name=workitem.signal_name,
+                correlation=workitem.correlation_value,
+                consumed_at=None,
+                expires_at__gt=now,
+            )
+            .order_by("received_at", "pk")
+            .first()
+        )
+
+
 class PendingSignal(models.Model):
     """A signal that no run was waiting for, kept until one waits or it expires."""
 
@@ -501,6 +521,8 @@ class PendingSignal(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = PendingSignalQuerySet.as_manager()
 
     class Meta:
         ordering = ["received_at", "pk"]

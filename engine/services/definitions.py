@@ -81,6 +81,10 @@ class ValidationFailed(Exception):
 
 # Processes -------------------------------------------------------------------
 
+# Codes are unique across tenants. A taken code gets this one answer from every door,
+# whoever holds it, so it never tells whether (or whose) another tenant's process it is.
+CODE_UNAVAILABLE = "This code is not available: choose another."
+
 
 @transaction.atomic
 def create_process(
@@ -89,7 +93,7 @@ def create_process(
     """A new process with draft v1 holding start -> end (``tenant_id``: see engine.tenancy)."""
     code = (code or "").strip()
     if Process.objects.filter(code=code).exists():
-        raise DefinitionError(f"A process with the code {code!r} already exists.", field="code")
+        raise DefinitionError(CODE_UNAVAILABLE, field="code")
     process = Process(
         code=code,
         title=(title or "").strip(),
@@ -273,25 +277,32 @@ def validate_version(version: Version) -> list[validation.Problem]:
 
     graph = version.to_graph()
     called = {a.subprocess_code for a in graph.activities.values() if a.subprocess_code}
+    tenant = version.process.tenant_id
     return validation.validate(
         graph,
         strategy=condition_strategy(),
         handler_exists=handlers.exists,
-        process_exists=lambda code: Process.objects.filter(code=code).exists(),
-        subprocess_calls=_subprocess_calls(exclude=version.process.code, seeds=called),
+        # A subprocess may name only a process of the draft's own tenant.
+        process_exists=lambda code: Process.objects.filter(code=code, tenant_id=tenant).exists(),
+        subprocess_calls=_subprocess_calls(
+            exclude=version.process.code, seeds=called, tenant_id=tenant
+        ),
         process_code=version.process.code,
     )
 
 
-def _subprocess_calls(*, exclude: str, seeds: set[str]) -> dict[str, set[str]]:
-    """Which processes each called process calls in turn (published version, else latest)."""
+def _subprocess_calls(*, exclude: str, seeds: set[str], tenant_id: str) -> dict[str, set[str]]:
+    """Which processes each called process calls in turn (published version, else latest).
+
+    Only processes of ``tenant_id`` are read: another tenant's graphs stay unseen.
+    """
     calls: dict[str, set[str]] = {}
     pending = set(seeds)
     while pending:
         code = pending.pop()
         if code in calls or code == exclude:
             continue
-        versions = Version.objects.filter(process__code=code)
+        versions = Version.objects.filter(process__code=code, process__tenant_id=tenant_id)
         version = versions.filter(status=VersionStatus.PUBLISHED).first() or versions.first()
         codes = set()
         if version is not None:

@@ -281,28 +281,11 @@ def _redispatch_ready(run: ProcessInstance, effects: Effects) -> None:
 
 
 def _match_waiting_signals(walk: Walk) -> None:
-    """Signals kept while the run was suspended wake its waits now."""
-    from engine.models import PendingSignal
-
+    """Signals kept while the run was suspended (from its tenant) wake its waits now."""
     for workitem in WorkItem.objects.filter(instance=walk.run, state=WorkItemState.WAITING).exclude(
         signal_name=""
     ):
-        early = (
-            PendingSignal.objects.select_for_update()
-            .filter(
-                name=workitem.signal_name,
-                correlation=workitem.correlation_value,
-                consumed_at=None,
-                expires_at__gt=walk.now,
-            )
-            .order_by("received_at", "pk")
-            .first()
-        )
-        if early is not None:
-            early.consumed_at = walk.now
-            early.consumed_by = walk.run
-            early.save(update_fields=["consumed_at", "consumed_by"])
-            walk.receive_signal(workitem, early.payload, early=True)
+        walk.take_kept_signal(workitem)
 
 
 # Retry and compensation -----------------------------------------------------------------

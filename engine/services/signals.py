@@ -8,8 +8,16 @@ correlation value (compared as text, so 42 and "42" match); a signal without
 correlation wakes the waits that have no correlation expression. The payload
 (a JSON object) is merged into each woken run's data.
 
-A signal that wakes nobody is kept for ``WAYMARK_SIGNAL_RETENTION`` and
-consumed by the first run that starts waiting for it. A signal and a run
+Tenancy (engine.tenancy): a signal reaches only the runs its sender may see.
+Sent by a user of tenant A, it wakes only A's runs, however well another
+tenant's name and correlation are guessed; sent by code without a user (or
+for ``tenant_id=...``), every tenant's runs (or that tenant's). The sender is
+the actor of the ``signal.received`` audit event, ``system`` only when no
+user sent it.
+
+A signal that wakes nobody is kept for ``WAYMARK_SIGNAL_RETENTION`` with its
+sender and tenant, and consumed by the first run of that tenant that starts
+waiting for it. A signal and a run
 starting to wait at the very same moment can miss each other (neither sees
 the other's uncommitted row); ``match_pending`` — run by the timer loop and
 the reconciler — pairs them up a moment later.
@@ -29,6 +37,7 @@ from engine.executor import ACTIVE_RUN, Effects, Walk, correlation_text, lock_ru
 from engine.models import PendingSignal, WorkItem, WorkItemState
 from engine.services.errors import InvalidData
 from engine.services.runs import clean_data
+from engine.tenancy import resolve_tenant, scoped_to
 
 
 @dataclass
@@ -47,24 +56,38 @@ def _retention():
 
 
 def send_signal(
-    name: str, payload: dict | None = None, correlation=None, *, user=None
+    name: str,
+    payload: dict | None = None,
+    correlation=None,
+    *,
+    user=None,
+    tenant_id: str | None = None,
 ) -> SignalResult:
-    """Deliver a signal; returns the runs it woke, or the kept signal when none waited."""
+    """Deliver a signal; returns the runs it woke, or the kept signal when none waited.
+
+    It reaches the runs of ``tenant_id`` when given, else of ``user``'s tenant
+    (every tenant's when the user has none, or no user sent it: the system).
+    """
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidData("A signal needs a name of 1 to 200 characters.")
     payload = clean_data(payload, None, what="signal payload")
     key = correlation_text(correlation)
+    tenant = {"tenant_id": tenant_id} if tenant_id is not None else resolve_tenant(user)
+    # None: the signal may reach every tenant's runs, now and when kept.
+    reach = str(tenant.get("tenant_id") or "") if tenant is not None else None
+    sender = user if getattr(user, "is_authenticated", False) else None
     result = SignalResult()
     effects = Effects()
     with transaction.atomic():
+        candidates = WorkItem.objects.filter(
+            state=WorkItemState.WAITING,
+            signal_name=name,
+            correlation_value=key,
+            instance__state__in=ACTIVE_RUN,
+        )
         waiting = list(
-            WorkItem.objects.filter(
-                state=WorkItemState.WAITING,
-                signal_name=name,
-                correlation_value=key,
-                instance__state__in=ACTIVE_RUN,
-            )
+            scoped_to(candidates, tenant)
             .order_by("instance_id", "pk")
             .values_list("pk", "instance_id")
         )
@@ -73,7 +96,7 @@ def send_signal(
             workitem = WorkItem.objects.get(pk=pk)
             if workitem.state != WorkItemState.WAITING or run.state not in ACTIVE_RUN:
                 continue
-            walk = Walk(run, effects, actor=user)
+            walk = Walk(run, effects, actor=sender)
             walk.receive_signal(workitem, payload)
             walk.settle()
             if instance_id not in result.woken:
@@ -86,10 +109,13 @@ def send_signal(
                 payload=payload,
                 received_at=now,
                 expires_at=now + _retention(),
+                tenant_id=reach,
+                sent_by=sender,
             )
             audit.record(
                 "signal.kept",
-                actor=user,
+                actor=sender,
+                tenant_id=reach or "",
                 metadata={"signal": name, "correlation": key, "pending_signal": result.kept.pk},
             )
         effects.schedule()
@@ -97,23 +123,24 @@ def send_signal(
 
 
 def match_pending(now=None) -> int:
-    """Pair kept signals with runs that started waiting for them meanwhile; returns matches."""
+    """Pair kept signals with runs (of their tenant) that started waiting meanwhile."""
     now = now or timezone.now()
     matched = 0
     pending = PendingSignal.objects.filter(consumed_at=None, expires_at__gt=now).order_by(
         "received_at", "pk"
     )
-    for signal_id, name, key in pending.values_list("pk", "name", "correlation")[:500]:
-        waiting = (
-            WorkItem.objects.filter(
-                state=WorkItemState.WAITING,
-                signal_name=name,
-                correlation_value=key,
-                instance__state__in=ACTIVE_RUN,
-            )
-            .values_list("pk", "instance_id")
-            .first()
+    for signal_id, name, key, reach in pending.values_list(
+        "pk", "name", "correlation", "tenant_id"
+    )[:500]:
+        candidates = WorkItem.objects.filter(
+            state=WorkItemState.WAITING,
+            signal_name=name,
+            correlation_value=key,
+            instance__state__in=ACTIVE_RUN,
         )
+        if reach is not None:
+            candidates = candidates.filter(instance__tenant_id=reach)
+        waiting = candidates.values_list("pk", "instance_id").first()
         if waiting is None:
             continue
         effects = Effects()
@@ -127,11 +154,8 @@ def match_pending(now=None) -> int:
             workitem = WorkItem.objects.get(pk=waiting[0])
             if signal is None or workitem.state != WorkItemState.WAITING:
                 continue
-            signal.consumed_at = now
-            signal.consumed_by = run
-            signal.save(update_fields=["consumed_at", "consumed_by"])
             walk = Walk(run, effects)
-            walk.receive_signal(workitem, signal.payload, early=True)
+            walk.consume_kept_signal(signal, workitem)
             walk.settle()
             effects.schedule()
             matched += 1

@@ -127,7 +127,7 @@ def test_a_taken_code_is_refused_on_the_code_field(designer):
     definitions.create_process("expenses", "Expense approval")
     response = designer.post(CREATE, {"code": "expenses", "title": "Again"})
     assert response.status_code == 400
-    assert "already exists" in response.content.decode()
+    assert "This code is not available: choose another." in response.content.decode()
     assert Process.objects.count() == 1
 
 

@@ -383,7 +383,7 @@ def test_import_cannot_add_a_version_to_another_tenants_process(client, django_u
     text = json.dumps(definitions.export_version(v1))
     response = client.post(reverse("versions:process_import"), {"text": text})
     assert response.status_code == 400
-    assert "is taken" in response.content.decode()
+    assert "This code is not available: choose another." in response.content.decode()
     assert process.versions.count() == 1
 
 

@@ -67,7 +67,7 @@ def test_bad_process_codes_are_refused(code):
 
 def test_duplicate_process_code_is_refused():
     svc.create_process("dup", "One")
-    with pytest.raises(svc.DefinitionError, match="already exists"):
+    with pytest.raises(svc.DefinitionError, match="is not available"):
         svc.create_process("dup", "Two")
 
 
