@@ -1,0 +1,196 @@
+"""Waymark's Django-Q2 cluster: the same cluster, with locks that die with their holder.
+
+Why this exists. Django-Q2's sentinel hands tasks to its workers through a
+``multiprocessing.Queue``. A worker waiting for a task sits in ``get()``
+*holding the queue's read lock* (a POSIX semaphore) until a task arrives. If
+that worker is SIGKILLed (the OOM killer, an operator, a container runtime),
+nobody ever releases the semaphore: every other worker, and the one the
+sentinel spawns to replace the dead one, waits for it forever. The main
+process stays alive, so a supervisor sees nothing, and the reconciler's
+re-sends land in the same stuck queue (django-q2 issue #23; seen here 16 of 16
+times). The same holds, in narrower windows, for the queue's write lock (held
+while a process's feeder thread writes), the queue's size counter and each
+worker's timer (locked by both the worker and the sentinel's guard loop).
+
+The remedy: :class:`DeathSafeLock`, a lock the *kernel* releases when its
+holder dies, because it is a POSIX record lock (``fcntl.lockf``) on an
+anonymous file, owned by the process that took it. :class:`WaymarkSentinel`
+builds its task and result queues and its workers' timers with it, and
+otherwise is Django-Q2's sentinel unchanged: it reincarnates the dead worker,
+which simply takes the lock the dead one had. No task in the queue is lost,
+no busy worker is disturbed, nothing is polled. A worker that dies is logged
+loudly, with what it was doing.
+
+What it cannot cover (microsecond windows, named so nobody is surprised): a
+process killed in the middle of reading or writing one message leaves half a
+message in the pipe; a worker killed between reading a task and releasing the
+queue's capacity semaphore shrinks the queue by one slot. Both need a kill to
+land between two adjacent system calls; the chaos test (tests/engine/
+test_chaos.py) kills idle and busy workers under load to show the common
+case is handled.
+
+Run it with ``manage.py waymark_worker`` (what ``make run`` starts). Plain
+``manage.py qcluster`` still works but keeps Django-Q2's wedge.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import tempfile
+import threading
+import time
+
+from django_q import cluster as q_cluster
+from django_q.queues import Queue
+from django_q.worker import worker
+
+try:  # POSIX only; on Windows the plain sentinel is used (see start_cluster).
+    import fcntl
+except ImportError:  # pragma: no cover - not on the platforms Waymark is tested on
+    fcntl = None
+
+logger = logging.getLogger("engine.workers")
+
+# What a worker's timer value means (Django-Q2's convention, django_q/worker.py).
+TIMER_IDLE, TIMER_RECYCLED, TIMER_TIMED_OUT = -1, -2, 0
+
+
+class DeathSafeLock:
+    """A reentrant lock shared by forked processes, released by the kernel when its holder dies.
+
+    Across processes it is an exclusive ``lockf`` lock on an anonymous file
+    (POSIX record locks belong to a process and vanish with it); within a
+    process a ``threading.RLock`` keeps threads apart (record locks don't) and
+    counts re-entries. It works with processes started by ``fork``, as
+    Django-Q2 starts them; it is not picklable.
+    """
+
+    def __init__(self) -> None:
+        # Unlinked at once, nothing is left behind; open for the lock's lifetime.
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115
+        self._fresh_process_state()
+
+    def _fresh_process_state(self) -> None:
+        # A forked child starts with the parent's copies of these; none of the
+        # parent's holds are the child's, so they are renewed on first use.
+        self._pid = os.getpid()
+        self._threads = threading.RLock()
+        self._depth = 0
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+        if self._pid != os.getpid():
+            self._fresh_process_state()
+        deadline = None if (timeout is None or timeout < 0) else time.monotonic() + timeout
+        if not block:
+            got = self._threads.acquire(False)
+        else:
+            got = self._threads.acquire(True, -1 if deadline is None else max(timeout, 0))
+        if not got:
+            return False
+        if self._depth == 0 and not self._lock_file(block, deadline):
+            self._threads.release()
+            return False
+        self._depth += 1
+        return True
+
+    def release(self) -> None:
+        if self._depth <= 0 or self._pid != os.getpid():
+            raise RuntimeError("release of a DeathSafeLock this process does not hold")
+        self._depth -= 1
+        if self._depth == 0:
+            fcntl.lockf(self._file.fileno(), fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _lock_file(self, block: bool, deadline: float | None) -> bool:
+        if block and deadline is None:
+            fcntl.lockf(self._file.fileno(), fcntl.LOCK_EX)
+            return True
+        while True:  # lockf has no timeout: try, then wait a little
+            try:
+                fcntl.lockf(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except OSError:  # EACCES / EAGAIN: another process holds it
+                if not block or time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.005)
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+
+
+class DeathSafeQueue(Queue):
+    """Django-Q2's queue with its read lock, write lock and size counter on DeathSafeLocks."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._rlock = DeathSafeLock()
+        self._wlock = DeathSafeLock()
+        self.size.count = multiprocessing.Value("i", 0, lock=DeathSafeLock())
+
+
+class WaymarkSentinel(q_cluster.Sentinel):
+    """Django-Q2's sentinel with death-safe queues and timers, and loud reports of deaths."""
+
+    def __init__(self, stop_event, start_event, cluster_id, broker=None, timeout=None, start=True):
+        super().__init__(stop_event, start_event, cluster_id, broker, timeout, start=False)
+        limit = q_cluster.Conf.QUEUE_LIMIT
+        self.task_queue = DeathSafeQueue(maxsize=limit) if limit else DeathSafeQueue()
+        self.result_queue = DeathSafeQueue()
+        if start:
+            self.start()
+
+    def spawn_worker(self) -> None:
+        timer = multiprocessing.Value("f", TIMER_IDLE, lock=DeathSafeLock())
+        self.spawn_process(worker, self.task_queue, self.result_queue, timer, self.timeout)
+
+    def reincarnate(self, process) -> None:
+        if process in self.pool:
+            report_worker_death(process)
+        elif not process.is_alive():
+            logger.critical(
+                "Waymark worker: Django-Q2 %s (pid %s) died (exit code %s); restarting it.",
+                "pusher" if process is self.pusher else "monitor",
+                process.pid,
+                process.exitcode,
+            )
+        super().reincarnate(process)
+
+
+def report_worker_death(process) -> None:
+    """Log, loudly, why a worker is being replaced (a recycle is routine and stays quiet)."""
+    timer = process.timer.get_obj().value  # no lock: the reader only reports
+    if timer == TIMER_RECYCLED or process.exitcode == 0:
+        return
+    if timer == TIMER_TIMED_OUT:
+        what = "ran past the task timeout and is stopped"
+    elif timer == TIMER_IDLE:
+        what = f"died while idle (exit code {process.exitcode})"
+    else:
+        what = f"died during a task (exit code {process.exitcode})"
+    logger.critical(
+        "Waymark worker: worker pid %s %s. The queue locks it held were released with it "
+        "(Django-Q2's own cluster would now be stuck); a new worker takes its place. "
+        "A step it was running is retried by the broker or the reconciler.",
+        process.pid,
+        what,
+    )
+
+
+def start_cluster() -> q_cluster.Cluster:
+    """Start a Django-Q2 cluster whose sentinel is :class:`WaymarkSentinel`; returns it.
+
+    ``Cluster.start`` spawns ``django_q.cluster.Sentinel`` by its module-level
+    name, so this process points that name at Waymark's subclass first (the
+    management command is a process of its own; nothing else is affected).
+    """
+    if fcntl is None:  # pragma: no cover
+        logger.warning("Waymark worker: no fcntl here, running Django-Q2's plain sentinel")
+    else:
+        q_cluster.Sentinel = WaymarkSentinel
+    cluster = q_cluster.Cluster()
+    cluster.start()
+    return cluster
