@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: set up, migrate, load the demo, then run the web server, one
-# Django-Q2 worker and the timer loop with their logs in this terminal.
+# worker cluster (manage.py waymark_worker) and the timer loop with their logs
+# in this terminal.
 # Ctrl-C stops them all.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh" requirements.txt
@@ -29,7 +30,7 @@ stop_all() {
   trap '' PIPE
   say "Stopping" || true
   for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
-  # qcluster sometimes hangs on SIGTERM: give everything 10 s, then kill.
+  # Django-Q2's cluster sometimes hangs on SIGTERM: give everything 10 s, then kill.
   for _ in $(seq 1 20); do
     alive=0
     for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
@@ -42,7 +43,9 @@ stop_all() {
 trap stop_all INT TERM EXIT
 
 start web $PYBIN manage.py runserver "$HOST:$PORT" --noreload
-start worker $PYBIN manage.py qcluster
+# waymark_worker, not qcluster: Django-Q2's own cluster wedges for good when a
+# worker waiting for a task is killed (engine/workers.py says why).
+start worker $PYBIN manage.py waymark_worker
 if $PYBIN manage.py help waymark_timers >/dev/null 2>&1; then
   start timers $PYBIN manage.py waymark_timers
 fi
