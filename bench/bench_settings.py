@@ -11,6 +11,8 @@ from config.settings import Q_CLUSTER
 # Its own cluster name, so its Redis keys never mix with a developer's cluster.
 Q_CLUSTER = {**Q_CLUSTER, "name": "waymark_bench"}
 WAYMARK_SCHEDULER_BACKEND = "django_q"
+# The bench.* handlers of the benchmark processes.
+WAYMARK_HANDLER_MODULES = ["bench.handlers"]
 # Nothing is lost in a benchmark; a re-send would only blur the figures.
 WAYMARK_RECONCILE_AFTER_SECONDS = 600
 LOGGING = {

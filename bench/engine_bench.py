@@ -66,7 +66,7 @@ HUMAN_TASKS = 4
 
 def linear_definition(code: str = "bench_linear", steps: int = LINEAR_STEPS) -> dict:
     keys = [f"s{i}" for i in range(steps)]
-    acts = [{"key": k, "kind": "automatic", "handler": "bench.handlers.step"} for k in keys]
+    acts = [{"key": k, "kind": "automatic", "handler": "bench.step"} for k in keys]
     chain = ["start", *keys, "end"]
     return _definition(code, acts, list(zip(chain, chain[1:], strict=False)))
 
@@ -74,7 +74,7 @@ def linear_definition(code: str = "bench_linear", steps: int = LINEAR_STEPS) -> 
 def parallel_definition(code: str = "bench_parallel", width: int = WIDTH) -> dict:
     branches = [f"b{i}" for i in range(width)]
     acts = [{"key": "split", "kind": "parallel"}, {"key": "join", "kind": "parallel"}]
-    acts += [{"key": b, "kind": "automatic", "handler": "bench.handlers.branch"} for b in branches]
+    acts += [{"key": b, "kind": "automatic", "handler": "bench.branch"} for b in branches]
     edges = [("start", "split"), ("join", "end")]
     edges += [("split", b) for b in branches] + [(b, "join") for b in branches]
     return _definition(code, acts, edges)
@@ -87,14 +87,14 @@ def human_definition(code: str = "bench_human") -> dict:
         {"key": "approve", "kind": "human", "roles": ["bench-approvers"]},
         {"key": "check", "kind": "human", "allowed_users": ["bench"]},
         {"key": "sign", "kind": "human", "assignee": "data.user"},
-        {"key": "notify", "kind": "automatic", "handler": "bench.handlers.step"},
+        {"key": "notify", "kind": "automatic", "handler": "bench.step"},
     ]
     chain = ["start", "review", "approve", "check", "sign", "notify", "end"]
     return _definition(code, acts, list(zip(chain, chain[1:], strict=False)))
 
 
 def single_step_definition(code: str = "bench_one") -> dict:
-    acts = [{"key": "a", "kind": "automatic", "handler": "bench.handlers.step"}]
+    acts = [{"key": "a", "kind": "automatic", "handler": "bench.step"}]
     return _definition(code, acts, [("start", "a"), ("a", "end")])
 
 

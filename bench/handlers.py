@@ -1,13 +1,18 @@
-"""Handlers of the benchmark processes (dotted paths, importable by qcluster workers).
+"""Handlers of the benchmark processes, registered as bench.* (bench_settings.py lists
+this module in WAYMARK_HANDLER_MODULES, so the driver and the qcluster workers load it).
 
 They do next to nothing on purpose: the benchmark measures the engine's cost
 of a step, not a handler's.
 """
 
+from engine.handlers import handler
 
+
+@handler("bench.step")
 def step(ctx) -> dict:
     return {"last": ctx.activity_key}
 
 
+@handler("bench.branch")
 def branch(ctx) -> dict:
     return {f"done_{ctx.activity_key}": True}

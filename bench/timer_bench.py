@@ -44,7 +44,7 @@ DJANGO_Q_TICK = 30.0
 def timer_definition() -> dict:
     acts = [
         {"key": "wait", "kind": "timer", "timer_duration": "1d"},
-        {"key": "a", "kind": "automatic", "handler": "bench.handlers.step"},
+        {"key": "a", "kind": "automatic", "handler": "bench.step"},
     ]
     return _definition("bench_timer", acts, [("start", "wait"), ("wait", "a"), ("a", "end")])
 

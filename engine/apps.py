@@ -1,4 +1,8 @@
+import logging
+
 from django.apps import AppConfig
+
+log = logging.getLogger(__name__)
 
 
 class EngineConfig(AppConfig):
@@ -12,9 +16,14 @@ class EngineConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             demo_handlers,  # noqa: F401  (the demo process's handlers)
         )
+        from engine.handlers import load_modules
         from engine.models import AuditEvent, WebhookEndpoint
         from engine.webhooks.delivery import forget_endpoints, on_audit_event_saved
 
+        # The administrator's handler modules register their @handler functions now,
+        # once; one that fails to import is reported by the check waymark.E010.
+        for module, error in load_modules():
+            log.error("handler module %s: %s", module, error)
         # Deliveries are written in the event's own transaction (durable), not after commit.
         post_save.connect(on_audit_event_saved, sender=AuditEvent, dispatch_uid="waymark.webhooks")
         for signal in (post_save, post_delete):

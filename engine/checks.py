@@ -73,3 +73,49 @@ def check_condition_strategy(app_configs, **kwargs):
             id="waymark.E004",
         )
     ]
+
+
+@register()
+def check_handler_settings(app_configs, **kwargs):
+    """Handler modules and paths an administrator set must import (waymark.E010)."""
+    from engine.handlers import load_modules
+
+    hint = (
+        "Fix the path or the module's import error; until then, definitions naming its "
+        "handlers cannot be published and runs reaching them fall out."
+    )
+    errors = [
+        Error(
+            f"WAYMARK_HANDLER_MODULES: {module} cannot be imported: {error}",
+            hint=hint,
+            id="waymark.E010",
+        )
+        for module, error in load_modules()
+    ]
+    configured = waymark_setting("HANDLERS")
+    if not isinstance(configured, dict):
+        return [
+            *errors,
+            Error(
+                "WAYMARK_HANDLERS must be a dict of handler name -> dotted path.",
+                id="waymark.E010",
+            ),
+        ]
+    for name, path in configured.items():
+        try:
+            func = import_string(path)
+        except Exception as exc:  # ImportError, or the module failing as it loads
+            errors.append(
+                Error(
+                    f"WAYMARK_HANDLERS[{name!r}] = {path!r} cannot be imported: "
+                    f"{type(exc).__name__}: {exc}",
+                    hint=hint,
+                    id="waymark.E010",
+                )
+            )
+            continue
+        if not callable(func):
+            errors.append(
+                Error(f"WAYMARK_HANDLERS[{name!r}] = {path!r} is not callable.", id="waymark.E010")
+            )
+    return errors

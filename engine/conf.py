@@ -28,7 +28,8 @@ deployments can override them.
 | RECONCILE_AFTER_SECONDS     | 120                                      | a dispatched step not picked up after this long is dispatched again |
 | MAX_STEPS_PER_RUN           | 10000                                    | a run that takes more steps gets an incident (loops without exit) |
 | MAX_DATA_BYTES              | 262144                                   | largest run data, as JSON |
-| HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations |
+| HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations (trusted: set by an administrator) |
+| HANDLER_MODULES             | []                                       | modules imported when the app is ready, so their @handler registrations count; a definition may name only registered handlers |
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_STEPS_PER_RUN": 10_000,
     "MAX_DATA_BYTES": 262_144,
     "HANDLERS": {},
+    "HANDLER_MODULES": [],
 }
 
 SCHEDULER_BACKENDS = {

@@ -1002,8 +1002,8 @@ def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None
     try:
         result = handlers.as_result(handlers.resolve(activity.handler)(ctx))
         result.data = jsonable(result.data)
-    except Exception as exc:  # the handler's failure is data: it is recorded, never raised
-        error = f"{type(exc).__name__}: {exc}"
+    except handlers.FAILURES as exc:  # the handler's failure is data: recorded, never raised
+        error = handlers.describe_failure(exc)
         trace = tb.format_exc()
     effects = Effects()
     try:
@@ -1248,8 +1248,8 @@ def compensate_workitem(workitem_id: int) -> bool:
     try:
         result = handlers.as_result(handlers.resolve(activity.compensation_handler)(ctx))
         result.data = jsonable(result.data)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+    except handlers.FAILURES as exc:  # sys.exit() too: the worker survives
+        error = handlers.describe_failure(exc)
         log.exception("compensation of workitem %s failed", workitem_id)
     with transaction.atomic():
         run = lock_run(run.pk)

@@ -15,7 +15,7 @@ Codes (stable; the designer and the API show them):
     WM111 warning  a default transition has a condition (it is ignored)
     WM112 warning  a choice with neither a default nor an unconditional way out
     WM113 error    parallel join fed through an exclusive split (it would wait forever)
-    WM114 error    automatic task without a handler / with an unknown handler
+    WM114 error    automatic task without a handler / with a handler nobody registered
     WM115 error    bad duration (SLA, timer, signal timeout)
     WM116 warning  SLA warning not earlier than the SLA breach
     WM117 error    bad assignee expression / correlation path
@@ -50,6 +50,11 @@ ERROR = "error"
 WARNING = "warning"
 CHOICE_KINDS = {ActivityKind.PARALLEL}  # kinds whose outgoing transitions all fire
 TIMEOUT_SOURCES = {ActivityKind.HUMAN, ActivityKind.SIGNAL}
+# A definition names handlers; it never imports code (handler_exists looks names up).
+REGISTER_HINT = (
+    "Only handlers registered with Waymark can run: an administrator registers one with "
+    "@handler(name) in a module listed in WAYMARK_HANDLER_MODULES, or in WAYMARK_HANDLERS."
+)
 
 
 @dataclass(frozen=True)
@@ -388,13 +393,13 @@ def _check_activity(
 
     if activity.kind == ActivityKind.AUTOMATIC:
         if not activity.handler:
-            add("WM114", ERROR, "no handler is set.", "Name a registered handler or a dotted path.")
+            add("WM114", ERROR, "no handler is set.", "Name a registered handler.")
         elif handler_exists is not None and not handler_exists(activity.handler):
             add(
                 "WM114",
                 ERROR,
-                f"the handler {activity.handler!r} is unknown.",
-                "Register it with @handler or give an importable dotted path.",
+                f"the handler {activity.handler!r} is not registered.",
+                REGISTER_HINT,
             )
         retry = activity.retry
         if retry.max_attempts < 1 or retry.base_delay < 0 or retry.max_delay < 0:
@@ -403,7 +408,12 @@ def _check_activity(
             add("WM123", ERROR, "the retry backoff factor must be at least 1.")
     compensation = activity.compensation_handler
     if compensation and handler_exists is not None and not handler_exists(compensation):
-        add("WM114", ERROR, f"the compensation handler {compensation!r} is unknown.")
+        add(
+            "WM114",
+            ERROR,
+            f"the compensation handler {compensation!r} is not registered.",
+            REGISTER_HINT,
+        )
     if activity.kind == ActivityKind.HUMAN:
         duration("SLA warning", activity.sla_warn)
         duration("SLA breach", activity.sla_duration)

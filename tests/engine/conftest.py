@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 
 from engine.handlers import HandlerResult, handler
 from engine.services import definitions
+from tests.engine import durable_handlers  # noqa: F401  (registers durable.*)
 
 CALLS: dict[str, list] = {}
 _counter = itertools.count(1)

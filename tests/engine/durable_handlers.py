@@ -1,4 +1,5 @@
-"""Handlers for the durability tests, importable by qcluster subprocesses (dotted paths).
+"""Handlers for the durability tests, registered as durable.* (qcluster subprocesses
+import this module through WAYMARK_HANDLER_MODULES in durable_settings.py).
 
 Each call appends "<idempotency key> <pid> <attempt>" to the file named by
 ``data["log"]``, so a test can count how often a side effect ran.
@@ -8,17 +9,21 @@ import os
 import time
 from pathlib import Path
 
+from engine.handlers import handler
+
 
 def _record(ctx) -> None:
     with open(ctx.data["log"], "a") as out:
         out.write(f"{ctx.idempotency_key} {os.getpid()} {ctx.attempt} {ctx.activity_key}\n")
 
 
+@handler("durable.step")
 def step(ctx):
     _record(ctx)
     return {f"done_{ctx.activity_key}": True, "n": int(ctx.data.get("n", 0)) + 1}
 
 
+@handler("durable.hang_once")
 def hang_once(ctx):
     """The first call writes its pid to <log>.hang and hangs (to be SIGKILLed)."""
     _record(ctx)

@@ -8,3 +8,5 @@ Q_CLUSTER = {**Q_CLUSTER, "timeout": 20, "retry": 30, "workers": 2, "orm": "defa
 Q_CLUSTER.pop("redis", None)
 WAYMARK_RECONCILE_AFTER_SECONDS = 6
 WAYMARK_SCHEDULER_BACKEND = "django_q"
+# The durable.* handlers the tests name.
+WAYMARK_HANDLER_MODULES = ["tests.engine.durable_handlers"]

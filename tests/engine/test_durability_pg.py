@@ -111,7 +111,7 @@ def test_branches_arriving_together_release_the_join_once(bob):
 def test_duplicate_messages_racing_record_the_step_once(tmp_path):
     log = tmp_path / "log"
     deploy(
-        [{"key": "a", "kind": "automatic", "handler": "tests.engine.durable_handlers.step"}],
+        [{"key": "a", "kind": "automatic", "handler": "durable.step"}],
         ["start>a", "a>end"],
         code="dupes",
     )
@@ -192,7 +192,7 @@ def test_qcluster_runs_chains_and_ignores_duplicate_deliveries(cluster, tmp_path
     from django_q.tasks import async_task
 
     log = tmp_path / "log"
-    handler = "tests.engine.durable_handlers.step"
+    handler = "durable.step"
     deploy(
         [{"key": k, "kind": "automatic", "handler": handler} for k in ("a", "b", "c")],
         ["start>a", "a>b", "b>c", "c>end"],
@@ -221,13 +221,13 @@ def test_a_worker_killed_mid_step_loses_nothing(cluster, tmp_path):
     log = tmp_path / "log"
     deploy(
         [
-            {"key": "a", "kind": "automatic", "handler": "tests.engine.durable_handlers.step"},
+            {"key": "a", "kind": "automatic", "handler": "durable.step"},
             {
                 "key": "slow",
                 "kind": "automatic",
-                "handler": "tests.engine.durable_handlers.hang_once",
+                "handler": "durable.hang_once",
             },
-            {"key": "c", "kind": "automatic", "handler": "tests.engine.durable_handlers.step"},
+            {"key": "c", "kind": "automatic", "handler": "durable.step"},
         ],
         ["start>a", "a>slow", "slow>c", "c>end"],
         code="killme",

@@ -10,7 +10,7 @@ from engine.models import IncidentKind, RunState, WorkItemState
 from tests.engine.conftest import deploy
 
 
-def test_registered_names_settings_and_dotted_paths(settings):
+def test_registered_names_and_settings_resolve_anything_else_is_unknown(settings):
     @handler("test.registered")
     def registered(ctx):
         return None
@@ -18,10 +18,13 @@ def test_registered_names_settings_and_dotted_paths(settings):
     assert resolve("test.registered") is registered
     settings.WAYMARK_HANDLERS = {"by.setting": "tests.engine.durable_handlers.step"}
     assert resolve("by.setting").__name__ == "step"
-    assert exists("tests.engine.durable_handlers.hang_once")
+    assert exists("by.setting") and exists("test.registered")
+    # A dotted path is not a name: it is never imported, even when it would import.
+    assert not exists("tests.engine.durable_handlers.hang_once")
     assert not exists("no.such.module.function")
-    with pytest.raises(UnknownHandler, match="No handler is registered"):
-        resolve("plainname")
+    for name in ("plainname", "tests.engine.durable_handlers.hang_once"):
+        with pytest.raises(UnknownHandler, match=f"handler '{name}' is not registered"):
+            resolve(name)
 
 
 @pytest.mark.parametrize(
