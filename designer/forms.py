@@ -15,6 +15,7 @@ from engine.conf import condition_strategy
 from engine.core.conditions import ConditionError, check
 from engine.core.durations import DurationError, parse_duration
 from engine.models import Activity, ActivityKind
+from engine.schemas import check_schema
 
 # Which properties each kind of activity has, beyond name, description and position.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -137,6 +138,10 @@ class ActivityForm(forms.Form):
                 self.add_error(name, "Must not be negative.")
         if (data.get("x") is None) != (data.get("y") is None):
             self.add_error("x", "Give both x and y, or neither.")
+        if data.get("form_schema"):
+            # Same check as every door: meta-schema, references inside only, RE2 patterns.
+            for problem in check_schema(data["form_schema"]):
+                self.add_error("form_schema", problem)
         return data
 
     def changes(self) -> dict[str, Any]:

@@ -26,11 +26,23 @@ from engine.models import (
     WebhookEndpoint,
     WorkItem,
 )
+from engine.schemas import check_schema
 from engine.services import definitions as svc
 from engine.tenancy import tenant_id_for
 
 
+def _usable_schema(schema):
+    """A typed JSON Schema gets the same check as at every door (engine.schemas)."""
+    problems = check_schema(schema)
+    if problems:
+        raise ValidationError(problems)
+    return schema
+
+
 class DraftElementForm(forms.ModelForm):
+    def clean_form_schema(self):
+        return _usable_schema(self.cleaned_data.get("form_schema"))
+
     def clean(self):
         cleaned = super().clean()
         version = cleaned.get("version")
@@ -93,6 +105,9 @@ class ProcessForm(forms.ModelForm):
         fields = ("code", "title", "description", "input_schema", "tenant_id")
         # The answer every door gives for a taken code (not Django's "already exists").
         error_messages = {"code": {"unique": svc.CODE_UNAVAILABLE}}
+
+    def clean_input_schema(self):
+        return _usable_schema(self.cleaned_data.get("input_schema"))
 
 
 @admin.register(Process)

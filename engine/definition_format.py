@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.core.graph import ActivityKind
+from engine.schemas import check_schema
 
 FORMAT = "waymark.process/1"
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
@@ -36,6 +37,14 @@ class DefinitionFileError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _usable_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema is checked on import as at every door: no outside $ref, RE2 patterns."""
+    problems = check_schema(schema)
+    if problems:
+        raise ValueError(" ".join(problems))
+    return schema
 
 
 class RetrySpec(_Strict):
@@ -70,6 +79,11 @@ class ActivitySpec(_Strict):
     signal_timeout: str = Field("", max_length=32)
     subprocess_code: str = Field("", max_length=64)
 
+    @field_validator("form_schema")
+    @classmethod
+    def _usable_form_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        return _usable_schema(schema)
+
     @field_validator("outcomes", "roles", "allowed_users", "allowed_groups")
     @classmethod
     def _no_blank_items(cls, items: list[str]) -> list[str]:
@@ -94,6 +108,11 @@ class ProcessSpec(_Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
     input_schema: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("input_schema")
+    @classmethod
+    def _usable_input_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        return _usable_schema(schema)
 
 
 class VersionSpec(_Strict):

@@ -3,7 +3,6 @@ rule about what may change lives in engine.services, which the views call."""
 
 from __future__ import annotations
 
-import jsonschema
 from django.urls import NoReverseMatch, reverse
 from rest_framework import serializers
 
@@ -19,17 +18,17 @@ from engine.models import (
     WorkItem,
 )
 from engine.models.definitions import KEY_PATTERN, code_validator
+from engine.schemas import check_schema
 from engine.services.definitions import ACTIVITY_FIELDS
 
 MAX_ID = 2**31 - 1
 
 
 def check_json_schema(value: dict) -> dict:
-    if value:
-        try:
-            jsonschema.validators.validator_for(value).check_schema(value)
-        except jsonschema.SchemaError as exc:
-            raise serializers.ValidationError(f"not a valid JSON Schema: {exc.message}") from exc
+    """The same check as every other door (engine.schemas): meta-schema, inner $refs, RE2."""
+    problems = check_schema(value)
+    if problems:
+        raise serializers.ValidationError(problems)
     return value
 
 

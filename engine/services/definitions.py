@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from engine import audit
+from engine import audit, schemas
 from engine import definition_format as fmt
 from engine.conf import condition_strategy
 from engine.core import validation
@@ -94,6 +94,7 @@ def create_process(
     code = (code or "").strip()
     if Process.objects.filter(code=code).exists():
         raise DefinitionError(CODE_UNAVAILABLE, field="code")
+    _check_schema(input_schema, "input_schema")
     process = Process(
         code=code,
         title=(title or "").strip(),
@@ -118,6 +119,8 @@ def update_process(process: Process, *, user=None, **fields: Any) -> Process:
     unknown = set(fields) - allowed
     if unknown:
         raise DefinitionError(f"Unknown process field(s): {', '.join(sorted(unknown))}.")
+    if "input_schema" in fields:
+        _check_schema(fields["input_schema"], "input_schema")
     for name, value in fields.items():
         setattr(process, name, value)
     _full_clean(process)
@@ -147,7 +150,16 @@ def _full_clean(obj, exclude=None) -> None:
         ) from exc
 
 
+def _check_schema(schema: Any, field: str) -> None:
+    """A JSON Schema is refused from every door with the same words (engine.schemas)."""
+    problems = schemas.check_schema(schema)
+    if problems:
+        raise DefinitionError(f"{field}: {' '.join(problems)}", field=field)
+
+
 def _new_activity(version: Version, kind: str, *, key: str | None = None, **fields) -> Activity:
+    if "form_schema" in fields:
+        _check_schema(fields["form_schema"], "form_schema")
     activity = Activity(version=version, kind=str(kind), key=key or new_key("a"), **fields)
     _full_clean(activity, exclude=["version"])
     activity.save()
@@ -179,6 +191,8 @@ def add_activity(
 def update_activity(activity: Activity, *, user=None, **fields: Any) -> Activity:
     _lock_draft(activity.version)
     _check_fields(fields, ACTIVITY_FIELDS)
+    if "form_schema" in fields:
+        _check_schema(fields["form_schema"], "form_schema")
     for name, value in fields.items():
         setattr(activity, name, value)
     _full_clean(activity, exclude=["version"])

@@ -27,6 +27,7 @@ from engine import executor
 from engine.core.states import HUMAN_OPEN_STATES
 from engine.executor import Effects, Walk, check_size, lock_run
 from engine.models import ActivityKind, RunState, WorkItem, WorkItemCandidate, WorkItemState
+from engine.schemas import apply_defaults
 from engine.services.errors import Conflict, InvalidData, NotAllowed, RunNotActive
 from engine.services.runs import schema_errors
 
@@ -314,6 +315,8 @@ def _check_form(activity, data) -> dict:
     from engine.services.runs import clean_data
 
     form = clean_data(data, None, what="form data")
+    # Defaults of the form schema are kept with what the person typed.
+    form = apply_defaults(activity.form_schema or {}, form)
     errors = schema_errors(activity.form_schema or {}, form)
     if errors:
         listed = "; ".join(f"{e['path'] or '(form)'}: {e['message']}" for e in errors[:5])
