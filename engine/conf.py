@@ -25,7 +25,8 @@ deployments can override them.
 | TENANT_FILTER               | None                                     | dotted path of ``f(queryset, tenant) -> queryset`` applied to every list and lookup |
 | SIGNAL_RETENTION            | "1d"                                     | how long a signal that arrived before its run waits is kept |
 | TIMER_POLL_SECONDS          | 0.5                                      | how often the timer loop looks for due timers |
-| RECONCILE_AFTER_SECONDS     | 120                                      | a dispatched step not picked up after this long is dispatched again |
+| RECONCILE_AFTER_SECONDS     | 20                                       | a step (or webhook delivery) whose message no worker took after this long is sent again (not counted as an attempt; a duplicate is a no-op) |
+| STEP_LEASE_SECONDS          | 15                                       | a running step's lease, renewed by its worker every third of it; a step whose lease lapsed lost its worker: a failed attempt, retried per its policy |
 | MAX_STEPS_PER_RUN           | 10000                                    | a run that takes more steps gets an incident (loops without exit) |
 | MAX_DATA_BYTES              | 262144                                   | largest run data, as JSON |
 | HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations (trusted: set by an administrator) |
@@ -58,7 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "TENANT_FILTER": None,
     "SIGNAL_RETENTION": "1d",
     "TIMER_POLL_SECONDS": 0.5,
-    "RECONCILE_AFTER_SECONDS": 120,
+    "RECONCILE_AFTER_SECONDS": 20,
+    "STEP_LEASE_SECONDS": 15,
     "MAX_STEPS_PER_RUN": 10_000,
     "MAX_DATA_BYTES": 262_144,
     "HANDLERS": {},

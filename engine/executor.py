@@ -15,6 +15,9 @@ Two halves:
   same ``lock_version`` (a duplicate or stale message finds it changed and
   does nothing). Then it goes on with the next READY workitem of the chain in
   the same process; other new READY workitems (a parallel split) are queued.
+  A step being run is leased to its worker, which renews the lease while the
+  handler runs (``engine.leases``); the reconciler counts a step whose lease
+  lapsed as a failed attempt (its worker died).
 
 Locks. Every change to a run — a worker step, a person completing a task, a
 timer, a signal, a cancel — first locks the run's row (``SELECT ... FOR
@@ -48,7 +51,7 @@ from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from engine import audit, handlers
+from engine import audit, handlers, leases
 from engine.conf import condition_strategy, waymark_setting
 from engine.core.conditions import resolve_path
 from engine.core.durations import DurationError, parse_duration
@@ -737,6 +740,7 @@ class Walk:
         workitem.state = WorkItemState.FALLOUT
         workitem.error = message
         workitem.traceback = trace
+        workitem.lease_expires_at = None  # (a retry makes it READY and unclaimed)
         if workitem.pk is not None:
             workitem.lock_version += 1
         workitem.save()
@@ -950,7 +954,13 @@ def run_workitem(workitem_id: int, lock_version: int | None = None) -> int:
 
             scheduler.dispatch_now("engine.tasks.run_workitem", current[0], current[1])
             break
-        next_step = _run_step(*current)
+        try:
+            # The step after this one is leased for this worker only if it runs it too.
+            next_step = _run_step(*current, lease_next=steps + 1 < CHAIN_LIMIT)
+        finally:
+            # Also when the handler let an exception through that ends the worker:
+            # the heartbeat must not keep renewing a step that nobody runs.
+            leases.heartbeat.release(current[0])
         if next_step is False:
             break
         steps += 1
@@ -958,11 +968,19 @@ def run_workitem(workitem_id: int, lock_version: int | None = None) -> int:
     return steps
 
 
-def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None = None):
+def _run_step(
+    workitem_id: int,
+    lock_version: int | None,
+    known: WorkItem | None = None,
+    *,
+    lease_next: bool = True,
+):
     """One step. False: nothing done (duplicate, stale or paused); else the next step or None.
 
     ``known`` is the workitem as the previous step of the chain committed it
-    (saves reading it back; the check under the lock below still decides).
+    (saves reading it back; the check under the lock below still decides),
+    already leased to this worker. ``lease_next``: lease the step the chain
+    goes on with to this worker (when it will run it, not queue it).
     """
     workitem = known or (WorkItem.objects.select_related("instance").filter(pk=workitem_id).first())
     if workitem is None or workitem.state != WorkItemState.READY:
@@ -987,6 +1005,7 @@ def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None
         log.info("workitem %s: another worker took this step", workitem_id)
         return False
     expected = workitem.lock_version
+    leases.heartbeat.hold(workitem.pk, expected)  # renewed while the handler runs
     graph = graph_for(run.version_id)
     activity = graph.activity(workitem.activity_key)
     ctx = handlers.HandlerContext(
@@ -1005,6 +1024,7 @@ def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None
     except handlers.FAILURES as exc:  # the handler's failure is data: recorded, never raised
         error = handlers.describe_failure(exc)
         trace = tb.format_exc()
+    leases.heartbeat.release(workitem.pk)
     effects = Effects()
     try:
         with transaction.atomic():
@@ -1022,9 +1042,17 @@ def _run_step(workitem_id: int, lock_version: int | None, known: WorkItem | None
             keep = _next_inline(effects)
             if keep is not None and keep[2] is not None and keep[2].instance_id != run.pk:
                 keep = (keep[0], keep[1], None)  # another run's (a subprocess): read it back
+            if keep is not None and keep[2] is not None and lease_next:
+                _lease(keep[2])  # taken in this commit: no other worker can claim it
             effects.schedule(keep=keep[0] if keep else None)
     except DatabaseError:
-        raise  # transient (deadlock, restart): the reconciler sends the step again
+        # Transient (deadlock, restart): give the step back so the reconciler
+        # sends it again without counting an attempt (if the database lets us).
+        with contextlib.suppress(DatabaseError):
+            WorkItem.objects.filter(pk=workitem_id, lock_version=expected).update(
+                lease_expires_at=None
+            )
+        raise
     except Exception as exc:
         log.exception("engine error recording workitem %s", workitem_id)
         _record_engine_error(workitem_id, expected, exc)
@@ -1037,17 +1065,32 @@ def _claim(workitem: WorkItem) -> bool:
 
     Two copies of one message (a duplicate delivery, a re-send racing a slow
     original) would otherwise both run the handler; the compare-and-set on
-    ``lock_version`` lets exactly one through. A step the chain continues
-    with in-process needs no claim: no message for it was sent. If the worker
-    then dies, its original message finds the version changed; the
-    reconciler sends the step again after WAYMARK_RECONCILE_AFTER_SECONDS.
+    ``lock_version`` lets exactly one through, and a step another worker
+    holds a lease on is never taken (a message without a version, such as an
+    old ``forward``, cannot take a running step). The claim leases the step
+    to this worker (see ``engine.leases``): if the worker dies, the lease
+    lapses and the reconciler counts a failed attempt. A step the chain
+    continues with in-process needs no claim: it was leased when the
+    previous step was recorded, and no message for it was sent.
     """
+    now = timezone.now()
+    lease = leases.lease_until(now)
     claimed = WorkItem.objects.filter(
-        pk=workitem.pk, state=WorkItemState.READY, lock_version=workitem.lock_version
-    ).update(lock_version=F("lock_version") + 1, dispatched_at=timezone.now())
+        pk=workitem.pk,
+        state=WorkItemState.READY,
+        lock_version=workitem.lock_version,
+        lease_expires_at=None,
+    ).update(lock_version=F("lock_version") + 1, dispatched_at=now, lease_expires_at=lease)
     if claimed:
         workitem.lock_version += 1
+        workitem.lease_expires_at = lease
     return bool(claimed)
+
+
+def _lease(workitem: WorkItem) -> None:
+    """Lease a READY step to this worker inside the transaction that made it READY."""
+    workitem.lease_expires_at = leases.lease_until()
+    save_fields(workitem, ["lease_expires_at"])
 
 
 def _next_inline(effects: Effects):
@@ -1068,7 +1111,12 @@ def _record_success(walk: Walk, workitem: WorkItem, result: handlers.HandlerResu
     run.data = merged
     if result.outcome is not None:
         run.condition = str(result.outcome)[:200]
-    if walk.leave(workitem, WorkItemState.COMPLETED, outcome=(result.outcome or "")[:200]):
+    if walk.leave(
+        workitem,
+        WorkItemState.COMPLETED,
+        outcome=(result.outcome or "")[:200],
+        lease_expires_at=None,
+    ):
         _audit(
             "workitem.completed",
             run,
@@ -1090,6 +1138,7 @@ def _record_failure(
 ) -> None:
     run = walk.run
     workitem.attempts += 1
+    workitem.lease_expires_at = None  # READY again later: free for the next claim
     workitem.error = error[:10_000]
     workitem.traceback = trace[-20_000:]
     if workitem.attempts < max(activity.retry.max_attempts, 1):
@@ -1147,6 +1196,44 @@ def _record_engine_error(workitem_id: int, expected: int, exc: Exception) -> Non
         effects.schedule()
 
 
+def record_dead_worker(workitem_id: int, now: datetime | None = None) -> bool:
+    """Count a failed attempt for a READY step whose lease lapsed; False if it had not.
+
+    The worker that held the step died (exit, segfault, SIGKILL, the queue's
+    timeout) or stopped renewing its lease: like a handler that raised, the
+    step is retried per the activity's retry policy and falls out (an
+    incident) after its last attempt. Recording bumps ``lock_version``, so a
+    worker that was only stalled records nothing when it wakes up.
+    """
+    now = now or timezone.now()
+    effects = Effects()
+    with transaction.atomic():
+        instance_id = (
+            WorkItem.objects.filter(pk=workitem_id).values_list("instance_id", flat=True).first()
+        )
+        if instance_id is None:
+            return False
+        run = lock_run(instance_id)
+        workitem = WorkItem.objects.get(pk=workitem_id)
+        lapsed = workitem.lease_expires_at is not None and workitem.lease_expires_at < now
+        if workitem.state != WorkItemState.READY or not lapsed or run.state not in ACTIVE_RUN:
+            return False
+        workitem.instance = run
+        activity = graph_for(run.version_id).activity(workitem.activity_key)
+        walk = Walk(run, effects)
+        walk.now = now
+        log.warning("workitem %s: its worker died (lease expired): a failed attempt", workitem_id)
+        note = (
+            "No traceback: the worker process ended (or stalled) while it ran the handler; "
+            f"its lease on the step ran out at {workitem.lease_expires_at.isoformat()} "
+            "without being renewed."
+        )
+        _record_failure(walk, workitem, activity, leases.DEAD_WORKER_ERROR, note)
+        walk.settle()
+        effects.schedule()
+    return True
+
+
 # Timers -------------------------------------------------------------------------------
 
 
@@ -1178,6 +1265,7 @@ def fire_timer(timer_id: int, now: datetime | None = None, *, row: dict | None =
                 workitem.state = WorkItemState.READY
                 workitem.next_attempt_at = None
                 workitem.dispatched_at = now
+                workitem.lease_expires_at = None
                 workitem.lock_version += 1
                 workitem.save()
                 effects.ready.append((workitem.pk, workitem.lock_version))

@@ -57,7 +57,11 @@ class SchedulerBackend:
         A failure to enqueue is logged, never raised into a committed request:
         the reconciler sends lost work again.
         """
-        transaction.on_commit(lambda: self.enqueue(func, *args), robust=True)
+        self.after_commit(lambda: self.enqueue(func, *args))
+
+    def after_commit(self, callback) -> None:
+        """Call ``callback`` once the current transaction commits (failures are logged)."""
+        transaction.on_commit(callback, robust=True)
 
     def install(self) -> list[str]:
         """Set up whatever periodic triggers this backend needs; returns what it did."""
@@ -72,10 +76,34 @@ class SchedulerBackend:
         self.enqueue("engine.tasks.sla_scan")
 
     def schedule_workitem_action(self, workitem_id: int, action: str = "forward", **kwargs) -> None:
-        self.on_commit("engine.tasks.workitem_action", workitem_id, action, kwargs)
+        self.after_commit(
+            lambda: self.enqueue(
+                "engine.tasks.workitem_action",
+                workitem_id,
+                action,
+                versioned_action(workitem_id, action, kwargs),
+            )
+        )
 
     def schedule_notification(self, user_id: int, workitem_ids: list[int] | None = None) -> None:
         self.on_commit("engine.tasks.notify", user_id, list(workitem_ids or []))
+
+
+def versioned_action(workitem_id: int, action: str, kwargs: dict) -> dict:
+    """The action's arguments; "forward" / "run" also carry the workitem's ``lock_version``.
+
+    Read once the caller's transaction has committed, so the message names
+    the step as it is then: delivered twice (or sent twice), only the first
+    copy runs the handler; the other finds the version changed by the claim
+    and does nothing, like the engine's own step messages.
+    """
+    from engine.models import WorkItem
+    from engine.services.runtime import ACTIONS
+
+    if ACTIONS.get(action) != "run" or "lock_version" in kwargs:
+        return kwargs
+    version = WorkItem.objects.filter(pk=workitem_id).values_list("lock_version", flat=True).first()
+    return kwargs if version is None else {**kwargs, "lock_version": version}
 
 
 def call(func: str, *args: Any) -> Any:
@@ -139,7 +167,12 @@ class CronSchedulerBackend(DjangoQSchedulerBackend):
 
     def schedule_workitem_action(self, workitem_id: int, action: str = "forward", **kwargs) -> None:
         transaction.on_commit(
-            lambda: call("engine.tasks.workitem_action", workitem_id, action, kwargs)
+            lambda: call(
+                "engine.tasks.workitem_action",
+                workitem_id,
+                action,
+                versioned_action(workitem_id, action, kwargs),
+            )
         )
 
     def schedule_notification(self, user_id: int, workitem_ids: list[int] | None = None) -> None:
@@ -158,6 +191,9 @@ class ImmediateSchedulerBackend(SchedulerBackend):
 
     def on_commit(self, func: str, *args: Any) -> None:
         transaction.on_commit(lambda: call(func, *args))
+
+    def after_commit(self, callback) -> None:
+        transaction.on_commit(callback)
 
 
 def get_backend() -> SchedulerBackend:

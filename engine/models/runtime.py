@@ -276,6 +276,11 @@ class WorkItem(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="failed attempts so far")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True, help_text="last queued")
+    # Set when a worker takes a READY step and renewed by its heartbeat while
+    # the handler runs; a READY step whose lease lapsed lost its worker.
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="the worker running this step holds it until then"
+    )
     idempotency_key = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
@@ -313,6 +318,11 @@ class WorkItem(models.Model):
                 fields=["dispatched_at"],
                 condition=Q(state="ready"),
                 name="wi_ready_dispatched",
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(state="ready", lease_expires_at__isnull=False),
+                name="wi_ready_lease",
             ),
             models.Index(
                 fields=["signal_name", "correlation_value"],

@@ -258,7 +258,8 @@ def _redispatch_ready(run: ProcessInstance, effects: Effects) -> None:
     for workitem in WorkItem.objects.filter(instance=run, state=WorkItemState.READY):
         workitem.lock_version += 1
         workitem.dispatched_at = now
-        workitem.save(update_fields=["lock_version", "dispatched_at"])
+        workitem.lease_expires_at = None  # a worker that held it lost it with the suspension
+        workitem.save(update_fields=["lock_version", "dispatched_at", "lease_expires_at"])
         effects.ready.append((workitem.pk, workitem.lock_version))
 
 
@@ -326,6 +327,7 @@ def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Ef
         workitem.attempts = 0
         workitem.next_attempt_at = None
         workitem.dispatched_at = now
+        workitem.lease_expires_at = None
         workitem.lock_version += 1
         workitem.save()
         effects.ready.append((workitem.pk, workitem.lock_version))

@@ -112,7 +112,8 @@ ACTIONS = {
 def workitem_action(workitem_id: int, action: str = "forward", **kwargs):
     """A deferred action on a workitem (``schedule_workitem_action``), as the system.
 
-    forward/run: run a READY automatic workitem; retry; compensate;
+    forward/run(lock_version=): run a READY automatic workitem (only while it
+    still has that version: a duplicate message does nothing); retry; compensate;
     complete(outcome=, data=); claim/release/reassign(user=, to_user=);
     cancel: cancel the workitem's run.
     """
@@ -123,7 +124,7 @@ def workitem_action(workitem_id: int, action: str = "forward", **kwargs):
     if kind is None:
         raise EngineError(f"Unknown workitem action {action!r}: use {', '.join(sorted(ACTIONS))}.")
     if kind == "run":
-        return executor.run_workitem(workitem_id)
+        return executor.run_workitem(workitem_id, _lock_version(kwargs.get("lock_version")))
     if kind == "retry":
         return retry_workitem(workitem_id)
     if kind == "compensate":
@@ -138,6 +139,15 @@ def workitem_action(workitem_id: int, action: str = "forward", **kwargs):
         return reassign(workitem_id, _user(kwargs.get("to_user")))
     run_id = WorkItem.objects.filter(pk=workitem_id).values_list("instance_id", flat=True).first()
     return cancel_run(run_id, reason=kwargs.get("reason", ""))
+
+
+def _lock_version(value) -> int | None:
+    """The version a "forward" message names (see scheduler.versioned_action); None: any."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise EngineError(f"lock_version must be a whole number of 0 or more, not {value!r}.")
+    return value
 
 
 def _user(value):

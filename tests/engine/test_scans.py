@@ -149,29 +149,35 @@ def test_a_duplicate_arriving_while_the_step_runs_is_a_no_op(ready_item, calls, 
     assert run.data == {"n": 1} and run.workitems.filter(activity_key="end").count() == 1
 
 
-def test_a_result_is_recorded_once_when_a_resend_overtakes_a_slow_step(
-    ready_item, calls, monkeypatch, django_capture_on_commit_callbacks
+def test_a_result_is_recorded_once_when_a_worker_stalls_past_its_lease(
+    ready_item, calls, monkeypatch
 ):
-    """The reconciler re-sent the step while it ran: the re-sent copy records; the slow one
-    finds the version changed and its result is dropped (its side effect ran with the same key).
-    """
+    """The worker stalled until its lease lapsed: the reconciler counted a failed attempt and
+    the retry ran elsewhere and recorded; the stalled worker's result is dropped (its side
+    effect ran with the same idempotency key)."""
+    from django.utils import timezone
+
     from engine import handlers
-    from engine.models import WorkItem
+    from engine.models import Timer
 
     original = handlers.resolve
     overtaken = []
-    started = []
+    stalled = []
 
     def resolve(name):
         fn = original(name)
 
         def slow(ctx):
-            if not started:
-                started.append(True)
-                # The reconciler: bump the version, send the step again.
+            if not stalled:
+                stalled.append(ctx.attempt)
+                WorkItem.objects.filter(pk=ready_item.pk).update(
+                    lease_expires_at=timezone.now() - timedelta(seconds=1)
+                )
+                assert reconciler.expire_leases() == 1
+                retry = Timer.objects.get(workitem=ready_item, fired_at=None)
+                assert executor.fire_timer(retry.pk, retry.due_at)
                 item = WorkItem.objects.get(pk=ready_item.pk)
-                WorkItem.objects.filter(pk=item.pk).update(lock_version=item.lock_version + 1)
-                overtaken.append(executor.run_workitem(item.pk, item.lock_version + 1))
+                overtaken.append(executor.run_workitem(item.pk, item.lock_version))
             return fn(ctx)
 
         return slow
@@ -179,7 +185,7 @@ def test_a_result_is_recorded_once_when_a_resend_overtakes_a_slow_step(
     monkeypatch.setattr(handlers, "resolve", resolve)
     assert executor.run_workitem(ready_item.pk, ready_item.lock_version) == 0
     assert overtaken == [1]
-    assert len(calls["test.add_one"]) == 2
+    assert [c.attempt for c in calls["test.add_one"]] == [2, 1]
     assert len({c.idempotency_key for c in calls["test.add_one"]}) == 1
     run = ready_item.instance
     run.refresh_from_db()

@@ -28,13 +28,14 @@ class Command(BaseCommand):
             scope = {"tenant_id": tenant}
         fired = scans.timeout_scan(tenant=scope)
         sla = scans.sla_scan(tenant=scope)
-        # The reconciler only re-rings lost messages and sends due webhooks: housekeeping
+        # The reconciler (lost messages, dead workers, due webhooks) is housekeeping
         # for the whole installation, run by every invocation.
         fixed = reconciler.reconcile()
         where = f"tenant {tenant}: " if scope else ""
         self.stdout.write(
             f"{where}timers fired: {fired}; SLA warned: {sla['warned']}, "
             f"breached: {sla['breached']}; re-sent: {fixed['redispatched']}, "
+            f"steps whose worker died: {fixed['workers_died']}, "
             f"signals matched: {fixed['signals_matched']}, "
             f"webhooks sent: {fixed.get('webhooks_sent', 0)}"
         )
