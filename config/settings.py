@@ -3,9 +3,11 @@
 Everything that differs between a laptop and a deployment comes from the
 environment (see README "Configuration"):
 
-    DATABASE_URL      default: SQLite in var/waymark.sqlite3 (WAL mode)
+    DATABASE_URL      default: SQLite in $WAYMARK_VAR_DIR/waymark.sqlite3 (WAL mode);
+                      WAYMARK_VAR_DIR defaults to var/ and is created when missing
     REDIS_URL         when set, Django-Q2 uses Redis as its broker; else the ORM broker
-    SECRET_KEY        required when DEBUG is off
+    SECRET_KEY        required by `check --deploy` (waymark.E011), and whenever DEBUG
+                      is off and ALLOWED_HOSTS names a host beyond this machine (E012)
     DEBUG             "1" to turn on debug pages
     ALLOWED_HOSTS     comma-separated host names
     WAYMARK_WORKERS   Django-Q2 worker processes per qcluster (default 2)
@@ -19,6 +21,7 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WAYMARK_VAR_DIR", BASE_DIR / "var"))
@@ -34,7 +37,8 @@ def env_flag(name: str, default: bool = False) -> bool:
 DEBUG = env_flag("DEBUG", default=False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    # A development-only key: good for a laptop, refused by `check --deploy`.
+    # A development-only key: good for a laptop, refused by `check --deploy` and for
+    # non-local ALLOWED_HOSTS without DEBUG (engine/checks.py).
     SECRET_KEY = "waymark-insecure-development-key-change-me-in-production-0123456789"
 
 ALLOWED_HOSTS = [
@@ -66,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view failing because the database is down answers 503 + Retry-After, not 500.
+    "config.errors.DatabaseUnavailableMiddleware",
     # Static files are served by the app itself (runserver without DEBUG, gunicorn):
     # `make run` and a plain deployment look right with no web server in front.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -124,6 +130,15 @@ else:
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+if not DATABASE_URL:
+    # A fresh clone has no var/: a plain `manage.py migrate` must work without `make run`.
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"Cannot create {VAR_DIR} for the SQLite database ({exc.strerror}): "
+            "set WAYMARK_VAR_DIR to a writable folder, or DATABASE_URL."
+        ) from exc
 else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
@@ -184,7 +199,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # ?page= and ?page_size= (at most 200), checked with the filters (engine/api/filters.py).
+    "DEFAULT_PAGINATION_CLASS": "engine.api.filters.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -197,6 +213,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Ids in paths are 64-bit integers (engine/api/converters.py).
+    "PATH_CONVERTER_OVERRIDES": {
+        "wid": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1},
+    },
 }
 
 

@@ -13,3 +13,7 @@ urlpatterns = [
     path("", include("designer.versions.urls")),  # process library, versions, publish, compare
     path("", include("designer.urls")),  # the editor
 ]
+
+# Used when DEBUG is off: JSON under /api/, pages elsewhere (config/errors.py).
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

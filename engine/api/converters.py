@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-# Ids and version numbers are positive and fit a 32-bit integer column on every database.
-MAX_ID = 2**31 - 1
+# Primary keys are 64-bit (BigAutoField): every id a table can hold is a valid URL.
+MAX_ID = 2**63 - 1
 
 
 class IdConverter:
-    regex = "[0-9]{1,10}"
+    # Up to 19 digits; a number beyond MAX_ID does not match (a JSON 404, engine/api/urls.py).
+    regex = "[0-9]{1,19}"
 
     def to_python(self, value: str) -> int:
         number = int(value)

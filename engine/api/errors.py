@@ -12,11 +12,14 @@ docs/engine.md says; nothing here changes state.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -25,6 +28,13 @@ from engine.definition_format import DefinitionFileError
 from engine.models.definitions import FrozenVersionError
 from engine.services import errors as engine_errors
 from engine.services.definitions import DefinitionError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+# A lost connection, a server that is down or restarting, a locked SQLite file past its
+# busy timeout: the request may succeed if sent again, so it is a 503, not a 500.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 10
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -88,8 +98,17 @@ def _definition_error(exc: DefinitionError) -> dict:
     return body(exc.message, "invalid", [error])
 
 
+def database_unavailable(exc: Exception) -> tuple[int, dict, dict]:
+    """The 503 answer to a database outage; the error itself goes to the log, not the caller."""
+    log.error("Database unavailable: %s", exc, exc_info=exc)
+    detail = "The database cannot be reached right now. Try again in a few seconds."
+    return 503, body(detail, "unavailable"), {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
 def translate(exc: Exception) -> tuple[int, dict, dict] | None:
     """(status, body, headers) for a known error, or None to let it be a server error."""
+    if isinstance(exc, DATABASE_ERRORS):
+        return database_unavailable(exc)
     if isinstance(exc, engine_errors.EngineError):
         code, name = _engine_status(exc)
         errors = getattr(exc, "errors", None) or []
@@ -148,3 +167,33 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     status_code, data, headers = translated
     set_rollback()
     return Response(data, status=status_code, headers=headers)
+
+
+def json_response(status_code: int, data: dict, headers: dict | None = None) -> JsonResponse:
+    """An error body outside DRF (unknown paths, the project's error handlers)."""
+    return JsonResponse(data, status=status_code, headers=headers or {})
+
+
+def unknown_path(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """The last URL pattern under /api/v1/: no endpoint, or an id, code or key that cannot be.
+
+    ``runs/abc/``, ``runs/-1/`` and an id beyond 2**63-1 land here, as does a path the API
+    never had. Without a trailing slash a GET is redirected as Django's APPEND_SLASH would
+    (this catch-all matches first, so CommonMiddleware never gets to).
+    """
+    path = request.path_info
+    if not path.endswith("/") and _has_endpoint(f"{path}/"):
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        detail = f"There is no endpoint at {request.path}: did you mean {request.path}/ ?"
+    else:
+        detail = f"There is no endpoint at {request.path}: see /api/v1/docs/."
+    return json_response(404, body(detail, "not_found"))
+
+
+def _has_endpoint(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not unknown_path

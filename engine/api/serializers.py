@@ -318,12 +318,6 @@ class RunDetailSerializer(RunSerializer):
         return IncidentSerializer(run.incidents.filter(resolved_at=None), many=True).data
 
 
-class RunFilterSerializer(serializers.Serializer):
-    process = serializers.CharField(required=False, max_length=64)
-    state = serializers.CharField(required=False, max_length=16)
-    business_key = serializers.CharField(required=False, max_length=200)
-
-
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
@@ -438,12 +432,6 @@ class WorkItemDetailSerializer(WorkItemSerializer):
         return runtime.can_act(request.user if request else None, workitem)
 
 
-class WorkItemFilterSerializer(serializers.Serializer):
-    box = serializers.ChoiceField(
-        choices=["mine", "available", "done"], required=False, default="mine"
-    )
-
-
 class ExpectedVersionSerializer(serializers.Serializer):
     expected_version = serializers.IntegerField(
         required=False,
@@ -494,15 +482,3 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     def get_version(self, event: AuditEvent) -> int | None:
         return event.version.number if event.version_id else None
-
-
-class AuditFilterSerializer(serializers.Serializer):
-    action = serializers.CharField(
-        required=False, max_length=64, help_text="e.g. run.started; 'run.' for every run event"
-    )
-    process = serializers.CharField(required=False, max_length=64)
-    instance = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    workitem = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    actor = serializers.CharField(required=False, max_length=150)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)

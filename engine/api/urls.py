@@ -1,9 +1,10 @@
 """The REST API under /api/v1/ (see docs/api.md)."""
 
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from engine.api.converters import ElementKeyConverter, IdConverter, ProcessCodeConverter
+from engine.api.errors import unknown_path
 from engine.api.views import audit, elements, processes, runs, signals, versions, workitems
 
 register_converter(IdConverter, "wid")
@@ -75,4 +76,7 @@ urlpatterns = [
     # audit
     path("audit/", audit.AuditList.as_view(), name="audit-list"),
     path("audit/<wid:event_id>/", audit.AuditDetail.as_view(), name="audit-detail"),
+    # Last: any other path under /api/v1/ (an unknown endpoint, an id that cannot be such as
+    # -1, abc or 2**63) answers the JSON 404 body rather than Django's HTML page.
+    re_path(r"^", unknown_path, name="unknown"),
 ]

@@ -6,7 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from engine.api import lookups
-from engine.api.serializers import AuditEventSerializer, AuditFilterSerializer
+from engine.api.filters import AuditQuery
+from engine.api.serializers import AuditEventSerializer
 from engine.api.views.base import ApiView, error_responses
 
 
@@ -19,11 +20,11 @@ class AuditList(ApiView):
             "`action` matches exactly, or every action starting with it when it ends with a "
             "dot (`run.`); `since` and `until` are ISO 8601 times (since <= created_at < until)."
         ),
-        parameters=[AuditFilterSerializer],
+        parameters=[AuditQuery],
         responses={200: AuditEventSerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
-        filters = self.query(AuditFilterSerializer)
+        filters = self.query(AuditQuery)
         rows = lookups.audit_events(request).select_related("process", "version")
         action = filters.get("action")
         if action:
@@ -44,7 +45,7 @@ class AuditList(ApiView):
             rows = rows.filter(created_at__gte=filters["since"])
         if "until" in filters:
             rows = rows.filter(created_at__lt=filters["until"])
-        return self.page(rows.order_by("-created_at", "-pk"), AuditEventSerializer)
+        return self.listing(rows, AuditQuery, filters, AuditEventSerializer)
 
 
 class AuditDetail(ApiView):

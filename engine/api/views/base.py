@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
 from engine.api.errors import exception_handler
+from engine.api.filters import ALWAYS_ALLOWED
 from engine.api.parsers import JSONParser
 from engine.api.serializers import ErrorSerializer
 
@@ -20,14 +21,15 @@ STATUS_TEXT = {
     404: "No such object, or not one you may see",
     409: "Conflict with the current state (frozen version, already done, not active)",
     413: "Body or data too large",
+    503: "The database cannot be reached: try again after Retry-After seconds",
 }
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    """OpenAPI entries for the error answers of an operation (every one has 401)."""
+    """OpenAPI entries for the error answers of an operation (every one has 401 and 503)."""
     return {
         code: OpenApiResponse(ErrorSerializer, description=STATUS_TEXT[code])
-        for code in sorted({401, *codes})
+        for code in sorted({401, 503, *codes})
     }
 
 
@@ -49,7 +51,21 @@ class ApiView(GenericAPIView):
         return serializer.validated_data
 
     def query(self, serializer_class) -> dict:
-        return self.valid(serializer_class, self.request.query_params)
+        """The query parameters checked by ``serializer_class``; a 400 for any it does not
+        name (a misspelt filter would otherwise answer every row without a word)."""
+        params = self.request.query_params
+        known = set(serializer_class().fields) | ALWAYS_ALLOWED
+        unknown = sorted(set(params) - known)
+        if unknown:
+            allowed = ", ".join(sorted(known))
+            raise ValidationError(
+                {name: [f"Not a parameter of this endpoint: use {allowed}."] for name in unknown}
+            )
+        return self.valid(serializer_class, params)
+
+    def listing(self, rows, query_class, params: dict, serializer_class):
+        """One page of ``rows`` in the order ``params`` asks for."""
+        return self.page(query_class.order(rows, params), serializer_class)
 
     def body(self, serializer_class, **kwargs) -> dict:
         data = self.request.data

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from engine.api import lookups, permissions
+from engine.api.filters import PageQuery
 from engine.api.serializers import (
     ActivitySerializer,
     ActivityUpdateSerializer,
@@ -59,10 +60,12 @@ class ActivityList(ApiView):
 
     @extend_schema(
         summary="The activities of a version",
-        responses={200: ActivitySerializer(many=True), **error_responses(404)},
+        parameters=[PageQuery],
+        responses={200: ActivitySerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, code: str, number: int):
         version = lookups.version(request, code, number)
+        self.query(PageQuery)
         return self.page(version.activities.order_by("pk"), ActivitySerializer)
 
     @extend_schema(
@@ -123,10 +126,12 @@ class TransitionList(ApiView):
 
     @extend_schema(
         summary="The transitions of a version",
-        responses={200: TransitionSerializer(many=True), **error_responses(404)},
+        parameters=[PageQuery],
+        responses={200: TransitionSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, code: str, number: int):
         version = lookups.version(request, code, number)
+        self.query(PageQuery)
         rows = version.transitions.select_related("source", "target").order_by("pk")
         return self.page(rows, TransitionSerializer)
 

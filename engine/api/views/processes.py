@@ -8,6 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from engine.api import lookups, permissions
+from engine.api.filters import ProcessQuery
 from engine.api.serializers import (
     ProcessCreateSerializer,
     ProcessSerializer,
@@ -22,16 +23,20 @@ from engine.tenancy import tenant_id_for
 class ProcessList(ApiView):
     serializer_class = ProcessSerializer
 
-    @extend_schema(summary="List processes", responses={200: ProcessSerializer(many=True)})
+    @extend_schema(
+        summary="List processes",
+        parameters=[ProcessQuery],
+        responses={200: ProcessSerializer(many=True), **error_responses(400)},
+    )
     def get(self, request):
+        params = self.query(ProcessQuery)
         published = Version.objects.filter(process=OuterRef("pk"), status=VersionStatus.PUBLISHED)
         rows = (
             lookups.processes(request)
             .select_related("created_by")
             .annotate(published_number=Subquery(published.values("number")[:1]))
-            .order_by("code")
         )
-        return self.page(rows, ProcessSerializer)
+        return self.listing(rows, ProcessQuery, params, ProcessSerializer)
 
     @extend_schema(
         summary="Create a process (with draft version 1: start -> end)",

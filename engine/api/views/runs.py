@@ -8,10 +8,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from engine.api import lookups
+from engine.api.filters import RunQuery
 from engine.api.serializers import (
     CancelSerializer,
     RunDetailSerializer,
-    RunFilterSerializer,
     RunSerializer,
     RunStartSerializer,
 )
@@ -37,11 +37,11 @@ class RunList(ApiView):
 
     @extend_schema(
         summary="Runs you may see, newest first",
-        parameters=[RunFilterSerializer],
+        parameters=[RunQuery],
         responses={200: RunSerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
-        filters = self.query(RunFilterSerializer)
+        filters = self.query(RunQuery)
         rows = lookups.runs(request).select_related("process", "version", "started_by")
         if "process" in filters:
             rows = rows.filter(process__code=filters["process"])
@@ -49,7 +49,7 @@ class RunList(ApiView):
             rows = rows.filter(state__in=states_for(filters["state"]))
         if "business_key" in filters:
             rows = rows.filter(business_key=filters["business_key"])
-        return self.page(rows.order_by("-started_at", "-pk"), RunSerializer)
+        return self.listing(rows, RunQuery, filters, RunSerializer)
 
     @extend_schema(
         summary="Start a run of a process's published version",

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from engine import definition_format as fmt
 from engine.api import errors, lookups, permissions
+from engine.api.filters import VersionQuery
 from engine.api.parsers import DefinitionTextParser, JSONParser, RawBody, find_bad_text
 from engine.api.renderers import DefinitionJSONRenderer, DefinitionYAMLRenderer
 from engine.api.serializers import (
@@ -34,14 +35,18 @@ class VersionList(ApiView):
 
     @extend_schema(
         summary="A process's versions, newest first",
-        responses={200: VersionSerializer(many=True), **error_responses(404)},
+        parameters=[VersionQuery],
+        responses={200: VersionSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, code: str):
         process = lookups.process(request, code)
+        params = self.query(VersionQuery)
         rows = process.versions.select_related(
             "process", "created_by", "published_by", "cloned_from"
-        ).order_by("-number")
-        return self.page(rows, VersionSerializer)
+        )
+        if "status" in params:
+            rows = rows.filter(status=params["status"])
+        return self.listing(rows, VersionQuery, params, VersionSerializer)
 
 
 class VersionImport(ApiView):

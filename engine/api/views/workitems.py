@@ -10,11 +10,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from engine.api import lookups
+from engine.api.filters import WorkItemQuery
 from engine.api.serializers import (
     CompleteSerializer,
     ExpectedVersionSerializer,
     WorkItemDetailSerializer,
-    WorkItemFilterSerializer,
     WorkItemSerializer,
 )
 from engine.api.views.base import ApiView, error_responses
@@ -26,6 +26,8 @@ BOXES = {
     "available": WorkItem.objects.available,
     "done": WorkItem.objects.done,
 }
+# The box "done" reads best most recently completed first; the others newest first.
+BOX_ORDERING = {"done": "-completed_at"}
 ACTION_ERRORS = error_responses(400, 403, 404, 409)
 
 
@@ -33,15 +35,41 @@ class WorkItemList(ApiView):
     serializer_class = WorkItemSerializer
 
     @extend_schema(
-        summary="Your tasks: assigned to you (mine), offered to you (available), or done",
-        parameters=[WorkItemFilterSerializer],
+        summary="Your tasks: assigned to you (mine), offered to you (available), done, or all",
+        description=(
+            "Without `box`, the list is your inbox (`mine`); with any filter (`run`, "
+            "`process`, `activity`, `state`, `assignee`) it searches every task you may see."
+        ),
+        parameters=[WorkItemQuery],
         responses={200: WorkItemSerializer(many=True), **error_responses(400)},
     )
     def get(self, request):
-        box = self.query(WorkItemFilterSerializer)["box"]
-        rows = lookups.in_tenant(BOXES[box](request.user), request)
+        params = self.query(WorkItemQuery)
+        box = WorkItemQuery.chosen_box(params)
+        if box == "all":
+            rows = lookups.workitems(request)
+        else:
+            rows = lookups.in_tenant(BOXES[box](request.user), request)
+        rows = filter_workitems(rows, params)
         rows = rows.select_related("instance__process", "assignee", "completed_by")
-        return self.page(rows, WorkItemSerializer)
+        if "ordering" not in params and box in BOX_ORDERING:
+            params = {**params, "ordering": BOX_ORDERING[box]}
+        return self.listing(rows, WorkItemQuery, params, WorkItemSerializer)
+
+
+def filter_workitems(rows, params: dict):
+    """``rows`` narrowed by the filters of WorkItemQuery that ``params`` has."""
+    if "run" in params:
+        rows = rows.filter(instance_id=params["run"])
+    if "process" in params:
+        rows = rows.filter(instance__process__code=params["process"])
+    if "activity" in params:
+        rows = rows.filter(activity_key=params["activity"])
+    if "state" in params:
+        rows = rows.filter(state=params["state"])
+    if "assignee" in params:
+        rows = rows.filter(assignee__username=params["assignee"])
+    return rows
 
 
 class WorkItemDetail(ApiView):
