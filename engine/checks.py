@@ -119,3 +119,52 @@ def check_handler_settings(app_configs, **kwargs):
                 Error(f"WAYMARK_HANDLERS[{name!r}] = {path!r} is not callable.", id="waymark.E010")
             )
     return errors
+
+
+# config/settings.py falls back to a key that is public (it is in the repository) when
+# SECRET_KEY is not set. Whoever knows it can forge sessions and sign queue payloads.
+DEVELOPMENT_KEY_PREFIX = "waymark-insecure-"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "testserver", "::1", "[::1]"})
+KEY_HINT = (
+    "Set the SECRET_KEY environment variable to a long random value, e.g. the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`, the same for the web "
+    "server and the workers."
+)
+
+
+def _development_key() -> bool:
+    return str(settings.SECRET_KEY).startswith(DEVELOPMENT_KEY_PREFIX)
+
+
+@register(Tags.security, deploy=True)
+def check_deploy_secret_key(app_configs, **kwargs):
+    """`check --deploy` refuses the development key, whatever DEBUG says (waymark.E011)."""
+    if not _development_key():
+        return []
+    return [
+        Error(
+            "SECRET_KEY is not set: Waymark runs with its public development key.",
+            hint=KEY_HINT,
+            id="waymark.E011",
+        )
+    ]
+
+
+@register(Tags.security)
+def check_secret_key_served(app_configs, **kwargs):
+    """DEBUG off, the development key, and hosts beyond this machine: a deployment that
+    forgot its key (waymark.E012). A laptop (local hosts only) stays as it is."""
+    if settings.DEBUG or not _development_key():
+        return []
+    remote = sorted(host for host in settings.ALLOWED_HOSTS if host not in LOCAL_HOSTS)
+    if not remote:
+        return []
+    return [
+        Error(
+            "SECRET_KEY is not set although Waymark answers for "
+            f"{', '.join(remote)}: its public development key would sign sessions and "
+            "queue payloads.",
+            hint=KEY_HINT,
+            id="waymark.E012",
+        )
+    ]
