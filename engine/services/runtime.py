@@ -21,7 +21,8 @@ Workitems
     can_act(user, workitem) -> bool;  candidates(workitem) -> {"users", "groups"}
 
 Signals
-    send_signal(name, payload=None, correlation=None, *, user=None) -> SignalResult
+    send_signal(name, payload=None, correlation=None, *, user=None, tenant_id=None)
+        -> SignalResult   (reaches only the tenant of user, or tenant_id)
 
 Reads (QuerySet methods)
     WorkItem.objects.inbox(user) / .available(user) / .done(user) / .open() / .overdue()

@@ -131,6 +131,21 @@ def test_a_taken_code_is_refused_on_the_code_field(designer):
     assert Process.objects.count() == 1
 
 
+def globex(who):
+    return {"tenant_id": "globex"}
+
+
+def test_a_code_another_tenant_holds_gets_the_same_answer(designer, settings):
+    definitions.create_process("payroll", "Payroll", tenant_id="acme")
+    settings.WAYMARK_TENANT_RESOLVER = f"{__name__}.globex"
+    response = designer.post(CREATE, {"code": "payroll", "title": "Again"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This code is not available: choose another." in body
+    assert "acme" not in body
+    assert Process.objects.get().tenant_id == "acme"
+
+
 def test_create_escapes_what_people_type(designer):
     designer.post(CREATE, {"code": "xss", "title": "<script>alert(1)</script>"})
     body = designer.get(LIST).content.decode()

@@ -42,6 +42,18 @@ def test_adding_a_process_in_the_admin_gives_it_a_draft_v1(admin_user_client):
     assert set(version.activities.values_list("kind", flat=True)) == {"start", "end"}
 
 
+def test_a_taken_code_gets_the_answer_of_every_door_in_the_admin(admin_user_client):
+    svc.create_process("payroll", "Payroll", tenant_id="globex")
+    response = admin_user_client.post(
+        reverse("admin:engine_process_add"),
+        {"code": "payroll", "title": "Again", "description": "", "input_schema": "{}"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["code"] == [svc.CODE_UNAVAILABLE]
+    assert svc.CODE_UNAVAILABLE == "This code is not available: choose another."
+    assert Process.objects.get().title == "Payroll"
+
+
 def test_a_condition_saved_in_the_admin_is_normalized(admin_user_client):
     version = svc.import_definition(simple_definition())
     t2 = version.transitions.get(key="t2")

@@ -163,3 +163,42 @@ def test_rows_without_a_tenant_column_follow_their_run(settings, django_user_mod
     alice = django_user_model.objects.create_user("acme.alice")
     visible = tenancy.scoped(WorkItem.objects.all(), alice)
     assert {w.instance_id for w in visible} == {ours.pk}
+
+
+# Signals ---------------------------------------------------------------------------------------
+
+
+def test_send_signal_command_can_aim_at_one_tenant(wm, capsys):
+    runs = {}
+    for tenant in ("acme", "globex"):
+        deploy(
+            [{"key": "paid", "kind": "signal", "signal_name": "payment"}],
+            ["start>paid", "paid>end"],
+            code=f"shop_{tenant}",
+        )
+        Process.objects.filter(code=f"shop_{tenant}").update(tenant_id=tenant)
+        runs[tenant] = wm.start_run(f"shop_{tenant}")
+    wm.run(call_command, "send_signal", "payment", "--tenant", "globex")
+    assert f"woke run(s) {runs['globex'].pk}" in capsys.readouterr().out
+    assert states(runs) == {"acme": RunState.WAITING, "globex": RunState.COMPLETED}
+
+
+def test_a_kept_signal_waits_for_a_suspended_run_of_its_own_tenant(wm, django_user_model):
+    from engine.models import PendingSignal
+
+    deploy(
+        [{"key": "paid", "kind": "signal", "signal_name": "payment"}],
+        ["start>paid", "paid>end"],
+        code="shop",
+    )
+    Process.objects.filter(code="shop").update(tenant_id="acme")
+    run = wm.start_run("shop")
+    admin = django_user_model.objects.create_superuser("root")
+    wm.suspend_run(run, user=admin)
+    wm.send_signal("payment", {"from": "globex"}, tenant_id="globex")
+    wm.send_signal("payment", {"from": "acme"}, tenant_id="acme")
+    wm.resume_run(run, user=admin)
+    run.refresh_from_db()
+    assert (run.state, run.data) == (RunState.COMPLETED, {"from": "acme"})
+    # globex's signal is still kept, for a run of globex.
+    assert PendingSignal.objects.get(consumed_at=None).tenant_id == "globex"

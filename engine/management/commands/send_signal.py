@@ -1,4 +1,4 @@
-"""Send a signal: ``manage.py send_signal payment.received --correlation 42``."""
+"""Send a signal: ``manage.py send_signal payment.received --correlation 42 [--tenant acme]``."""
 
 import json
 
@@ -14,14 +14,19 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--payload", default="{}", help="a JSON object merged into run data")
         parser.add_argument("--correlation", default=None)
+        parser.add_argument(
+            "--tenant",
+            default=None,
+            help="reach only the runs of this tenant id (default: every tenant's runs)",
+        )
 
-    def handle(self, *args, name, payload, correlation, **options):
+    def handle(self, *args, name, payload, correlation, tenant, **options):
         try:
             data = json.loads(payload)
         except json.JSONDecodeError as exc:
             raise CommandError(f"--payload is not JSON: {exc}") from exc
         try:
-            result = runtime.send_signal(name, data, correlation=correlation)
+            result = runtime.send_signal(name, data, correlation=correlation, tenant_id=tenant)
         except runtime.EngineError as exc:
             raise CommandError(exc.message) from exc
         if result.woken:
