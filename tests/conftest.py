@@ -1,5 +1,7 @@
 import pytest
 
+from tests.schema_sentinel import outside_refs, secret_file, sentinel  # noqa: F401
+
 
 @pytest.fixture
 def user(django_user_model):
