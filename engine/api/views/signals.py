@@ -20,7 +20,9 @@ class SignalSend(ApiView):
             "Needs the 'manage runs' permission: a signal can move any run waiting for it. "
             "Runs waiting on `name` whose correlation value equals `correlation` (as text) "
             "wake up with `payload` merged into their data; when none waits the signal is "
-            "kept (WAYMARK_SIGNAL_RETENTION) for the first run that starts waiting."
+            "kept (WAYMARK_SIGNAL_RETENTION) for the first run that starts waiting. "
+            "It reaches only runs of the sender's tenant (a kept one too), and the sender "
+            "is recorded as the actor of `signal.received`."
         ),
         request=SignalSerializer,
         responses={200: SignalResultSerializer, **error_responses(400, 403, 413)},
