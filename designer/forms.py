@@ -257,4 +257,6 @@ HELP = {
     "timer_duration": "e.g. 2d, 4h, 30m",
     "signal_timeout": "e.g. 7d (empty: wait forever)",
     "assignee": "e.g. data.manager",
+    "handler": "the name of a handler registered with Waymark, e.g. demo.pay",
+    "compensation_handler": "a registered handler name (empty: none)",
 }
