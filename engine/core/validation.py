@@ -26,6 +26,7 @@ Codes (stable; the designer and the API show them):
     WM122 warning  transition tests an outcome its human task does not offer
     WM123 error    bad retry policy
     WM124 warning  two transitions with the same source and target
+    WM125 error    two or more always-true ways out of a non-parallel activity
 """
 
 from __future__ import annotations
@@ -290,6 +291,7 @@ def _check_choices(graph: Graph) -> list[Problem]:
             )
         if activity.kind in CHOICE_KINDS or not out:
             continue
+        problems += _check_ambiguous(graph, activity, out)
         unconditional = any(_always(t.condition) for t in out)
         may_branch = activity.kind == ActivityKind.EXCLUSIVE or len(out) > 1
         if may_branch and not defaults and not unconditional:
@@ -308,6 +310,35 @@ def _check_choices(graph: Graph) -> list[Problem]:
 
 def _always(condition: str) -> bool:
     return condition.strip().lower() in ("", "true")
+
+
+def _check_ambiguous(graph: Graph, activity: Activity, out: list[Transition]) -> list[Problem]:
+    """Only one way out of a non-parallel activity is taken: the first true one. When two
+    or more are always true, all but the first by priority are silently dropped."""
+    always = [t for t in out if not t.is_default and _always(t.condition)]
+    if len(always) < 2:
+        return []
+    arrows = ", ".join(_arrow(graph, t) for t in always)
+    return [
+        Problem(
+            "WM125",
+            activity.key,
+            ERROR,
+            f"{len(always)} ways out of {activity.label!r} are always taken: {arrows}. "
+            "A run leaves it by one way only, so all but the first would never be taken.",
+            "Give each a condition, or mark one as the default and give the others "
+            "conditions; if all of them should run, add a parallel gateway after "
+            f"{activity.label!r} and draw them from it.",
+        )
+    ]
+
+
+def _arrow(graph: Graph, t: Transition) -> str:
+    """A transition as people see it: its name, else 'Source → Target'."""
+    source = graph.activities.get(t.source)
+    target = graph.activities.get(t.target)
+    path = f"{source.label if source else t.source} → {target.label if target else t.target}"
+    return repr(f"{t.name} ({path})" if t.name else path)
 
 
 def _is_exclusive_split(graph: Graph, key: str) -> bool:

@@ -159,3 +159,66 @@ def test_the_validator_never_crashes(g):
     for problem in validate(g, process_code="p", subprocess_calls={"p": {"p"}}):
         assert problem.severity in ("error", "warning")
         assert problem.message
+
+
+# Ambiguous ways out (WM125) ---------------------------------------------------------
+
+
+def ambiguity(g):
+    return [p for p in validate(g) if p.code == "WM125"]
+
+
+def test_two_unconditional_ways_out_of_the_start_are_an_error_naming_both_arrows():
+    g = graph("start>end, start>review, review>end")
+    g.activities["review"] = Activity(key="review", kind=ActivityKind.HUMAN, name="Review")
+    [problem] = ambiguity(g)
+    assert problem.severity == "error"
+    assert problem.key == "start"
+    assert "'start → end'" in problem.message
+    assert "'start → Review'" in problem.message
+    assert "condition" in problem.hint and "default" in problem.hint
+    assert "parallel gateway" in problem.hint
+    assert has_errors(validate(g))
+
+
+def test_an_exclusive_gateway_with_two_unconditional_arrows_is_an_error():
+    g = graph("start>g, g>end, g>end2", {"g>end2": "true"}, g="exclusive")
+    [problem] = ambiguity(g)
+    assert problem.key == "g"
+    assert "2 ways out of 'g'" in problem.message
+
+
+def test_named_arrows_are_named_by_their_label():
+    g = Graph(
+        [
+            Activity(key="start", kind=ActivityKind.START, name="Start"),
+            Activity(key="end", kind=ActivityKind.END, name="End"),
+            Activity(key="end2", kind=ActivityKind.END, name="Archive"),
+        ],
+        [
+            Transition(key="t1", source="start", target="end", name="Finish"),
+            Transition(key="t2", source="start", target="end2"),
+        ],
+    )
+    [problem] = ambiguity(g)
+    assert "'Finish (Start → End)'" in problem.message
+    assert "'Start → Archive'" in problem.message
+
+
+@pytest.mark.parametrize(
+    "g",
+    [
+        # one unconditional way and a default: the default is simply never needed
+        graph("start>g, g>end, g>end2", defaults=("g>end2",), g="exclusive"),
+        # conditions on all but one
+        graph("start>g, g>end, g>end2", {"g>end": "eq:A"}, g="exclusive"),
+        # a parallel gateway takes every way out
+        graph("start>p, p>a, p>b, a>j, b>j, j>end", p="parallel", j="parallel"),
+        # a timeout is taken only by the timeout scan
+        graph("start>a, a>end, a>end2", {"a>end2": "timeout:3d"}),
+        # a false condition is never taken
+        graph("start>g, g>end, g>end2", {"g>end2": "false"}, g="exclusive"),
+    ],
+)
+def test_unambiguous_ways_out_are_not_reported(g):
+    assert ambiguity(g) == []
