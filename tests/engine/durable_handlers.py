@@ -32,3 +32,19 @@ def hang_once(ctx):
         marker.write_text(str(os.getpid()))
         time.sleep(120)
     return {"hang_done": True, "n": int(ctx.data.get("n", 0)) + 1}
+
+
+@handler("durable.hang")
+def hang(ctx):
+    """Every attempt writes its pid to <log>.pid.<attempt> and hangs (to be SIGKILLed)."""
+    _record(ctx)
+    Path(f"{ctx.data['log']}.pid.{ctx.attempt}").write_text(str(os.getpid()))
+    time.sleep(120)
+
+
+@handler("durable.sleep")
+def sleep(ctx):
+    """Works for ``data["sleep"]`` seconds (longer than the step's lease), then succeeds."""
+    _record(ctx)
+    time.sleep(float(ctx.data["sleep"]))
+    return {"slept": True}

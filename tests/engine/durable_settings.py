@@ -1,5 +1,7 @@
 """Settings for the qcluster / timer-loop subprocesses of the PostgreSQL durability tests."""
 
+import os
+
 from config.settings import *  # noqa: F403
 from config.settings import Q_CLUSTER
 
@@ -10,3 +12,5 @@ WAYMARK_RECONCILE_AFTER_SECONDS = 6
 WAYMARK_SCHEDULER_BACKEND = "django_q"
 # The durable.* handlers the tests name.
 WAYMARK_HANDLER_MODULES = ["tests.engine.durable_handlers"]
+# A test may shorten the step lease (default 15 s) to see it renewed quickly.
+WAYMARK_STEP_LEASE_SECONDS = float(os.environ.get("WAYMARK_TEST_STEP_LEASE_SECONDS", "15"))

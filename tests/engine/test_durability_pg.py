@@ -131,7 +131,7 @@ def test_duplicate_messages_racing_record_the_step_once(tmp_path):
 # A real qcluster ---------------------------------------------------------------------------------
 
 
-def start(*command):
+def start(*command, extra_env=None):
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     settings_dict = connection.settings_dict
     env.update(
@@ -144,6 +144,7 @@ def start(*command):
         ),
         PGPASSWORD=settings_dict.get("PASSWORD") or "",
         WAYMARK_LOG_LEVEL="WARNING",
+        **(extra_env or {}),
     )
     return subprocess.Popen(
         [sys.executable, "manage.py", *command],
@@ -160,8 +161,8 @@ def cluster(settings):
     settings.WAYMARK_SCHEDULER_BACKEND = "django_q"
     started = []
 
-    def run(*command):
-        process = start(*command)
+    def run(*command, extra_env=None):
+        process = start(*command, extra_env=extra_env)
         started.append(process)
         return process
 
@@ -251,3 +252,87 @@ def test_a_worker_killed_mid_step_loses_nothing(cluster, tmp_path):
     assert len({e[0] for e in slow_runs}) == 1  # ... with the same idempotency key
     assert slow_runs[0][1] == str(worker) != slow_runs[1][1]
     assert run.workitems.filter(activity_key="c").count() == 1
+
+
+# Step leases ------------------------------------------------------------------------------------
+
+DIED = "the worker running this step died (lease expired)"
+
+
+@pytest.mark.slow
+def test_a_sigkilled_workers_step_runs_again_well_inside_the_old_120s(cluster, tmp_path):
+    """Default lease (15 s): the step is counted as a failed attempt and runs again; the
+    bounded wait (60 s) is half the old global 120 s re-send delay."""
+    log = tmp_path / "log"
+    deploy(
+        [{"key": "slow", "kind": "automatic", "handler": "durable.hang_once"}],
+        ["start>slow", "slow>end"],
+        code="leased",
+    )
+    cluster("qcluster")
+    cluster("waymark_timers", "--poll", "0.2")
+    run = runtime.start_run("leased", {"log": str(log)})
+    marker = Path(f"{log}.hang")
+    worker = int(wait_for(lambda: marker.exists() and marker.read_text().strip(), what="the pid"))
+    slow = run.workitems.get(activity_key="slow")
+    assert slow.state == WorkItemState.READY and slow.lease_expires_at is not None
+    os.kill(worker, signal.SIGKILL)
+    wait_for(lambda: state_of(run) == RunState.COMPLETED, timeout=60, what="the step to run again")
+    slow.refresh_from_db()
+    assert slow.state == WorkItemState.COMPLETED and slow.attempts == 1
+    failed = AuditEvent.objects.get(workitem=slow, action="workitem.failed")
+    assert failed.metadata["error"] == DIED and failed.metadata["attempt"] == 1
+    attempts = [line.split()[2] for line in log.read_text().splitlines()]
+    assert attempts == ["1", "2"]
+
+
+@pytest.mark.slow
+def test_a_step_whose_workers_keep_dying_ends_in_an_incident(cluster, tmp_path):
+    log = tmp_path / "log"
+    deploy(
+        [
+            {
+                "key": "doomed",
+                "kind": "automatic",
+                "name": "Doomed",
+                "handler": "durable.hang",
+                "retry": {"max_attempts": 2, "base_delay": 1},
+            }
+        ],
+        ["start>doomed", "doomed>end"],
+        code="doomed",
+    )
+    cluster("qcluster", extra_env={"WAYMARK_TEST_STEP_LEASE_SECONDS": "4"})
+    cluster("waymark_timers", "--poll", "0.2", extra_env={"WAYMARK_TEST_STEP_LEASE_SECONDS": "4"})
+    run = runtime.start_run("doomed", {"log": str(log)})
+    for attempt in (1, 2):
+        marker = Path(f"{log}.pid.{attempt}")
+        pid = int(wait_for(lambda m=marker: m.exists() and m.read_text().strip(), what="a pid"))
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: state_of(run) == RunState.FAILED, timeout=60, what="the incident")
+    run.refresh_from_db()
+    incident = run.incidents.get()
+    assert incident.message == f"'Doomed' failed 2 time(s); last error: {DIED}"
+    doomed = run.workitems.get(activity_key="doomed")
+    assert doomed.state == WorkItemState.FALLOUT and doomed.attempts == 2
+    assert len(log.read_text().splitlines()) == 2  # no third attempt
+
+
+@pytest.mark.slow
+def test_a_handler_running_longer_than_its_lease_is_renewed_not_resent(cluster, tmp_path):
+    """The heartbeat of a real Django-Q2 worker process keeps a 2 s lease alive for 7 s."""
+    log = tmp_path / "log"
+    deploy(
+        [{"key": "long", "kind": "automatic", "handler": "durable.sleep"}],
+        ["start>long", "long>end"],
+        code="long",
+    )
+    short_lease = {"WAYMARK_TEST_STEP_LEASE_SECONDS": "2"}
+    cluster("qcluster", extra_env=short_lease)
+    cluster("waymark_timers", "--poll", "0.2", extra_env=short_lease)
+    run = runtime.start_run("long", {"log": str(log), "sleep": 7})
+    wait_for(lambda: state_of(run) == RunState.COMPLETED, timeout=60, what="the run")
+    item = run.workitems.get(activity_key="long")
+    assert item.attempts == 0 and item.error == ""
+    assert not AuditEvent.objects.filter(workitem=item, action="workitem.failed").exists()
+    assert len(log.read_text().splitlines()) == 1  # ran once
