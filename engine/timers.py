@@ -10,8 +10,10 @@ share the work without waiting on each other, and a timer is fired once:
 ``fired_at`` is set in the same transaction as its effect. Firing only
 changes state and queues automatic work; no handler runs here.
 
-The loop also runs the reconciler (lost queue messages), pairs kept signals
-with new waits, and expires old signals. Run it with ``manage.py
+Every 5 s the loop also runs the reconciler: steps whose worker died (lapsed
+lease) count a failed attempt, steps whose queue message was lost are sent
+again, kept signals pair with new waits, old signals expire, due webhook
+deliveries are sent. Run it with ``manage.py
 waymark_timers``; the Django-Q2 timeout scan is a slower safety net.
 """
 
