@@ -18,7 +18,7 @@ from django.utils import timezone
 from engine import audit, schemas
 from engine import definition_format as fmt
 from engine.conf import condition_strategy
-from engine.core import validation
+from engine.core import outcome_text, validation
 from engine.core.conditions import ConditionError
 from engine.core.diff import VersionDiff, diff
 from engine.core.graph import ActivityKind as CoreKind
@@ -305,6 +305,16 @@ def validate_version(version: Version) -> list[validation.Problem]:
     )
 
 
+def text_conditions(version: Version) -> list[outcome_text.TextCondition]:
+    """Conditions run time compares with the outcome as text (publish confirmations list
+    them, with the data form when the text names an input field or reads like a test)."""
+    return outcome_text.text_conditions(
+        version.to_graph(),
+        outcome_text.input_fields(version.process.input_schema),
+        strategy=condition_strategy(),
+    )
+
+
 def _subprocess_calls(*, exclude: str, seeds: set[str], tenant_id: str) -> dict[str, set[str]]:
     """Which processes each called process calls in turn (published version, else latest).
 
@@ -426,12 +436,14 @@ def clone(version: Version, *, user=None, note: str = "") -> Version:
         activity.version = draft
         activity.save()
         copies[original_pk] = activity
+    copied = []
     for transition in version.transitions.all():
         transition.pk = None
         transition.version = draft
         transition.source = copies[transition.source_id]
         transition.target = copies[transition.target_id]
-        transition.save()
+        copied.append(transition)
+    _insert_verbatim(copied)
     audit.record(
         "version.cloned",
         actor=user,
@@ -603,11 +615,11 @@ def restore_snapshot(version: Version, data: dict[str, Any], *, user=None) -> Ve
     spec = fmt.load(data)
     version.transitions.all().delete()
     version.activities.all().delete()
-    _create_elements(version, spec)
+    _create_elements(version, spec, verbatim=True)
     return version
 
 
-def _create_elements(version: Version, spec: fmt.DefinitionFile) -> None:
+def _create_elements(version: Version, spec: fmt.DefinitionFile, *, verbatim: bool = False) -> None:
     by_key: dict[str, Activity] = {}
     for activity_spec in spec.activities:
         activity = Activity(
@@ -615,7 +627,7 @@ def _create_elements(version: Version, spec: fmt.DefinitionFile) -> None:
         )
         activity.save()
         by_key[activity.key] = activity
-    for t in spec.transitions:
+    transitions = [
         Transition(
             version=version,
             key=t.key,
@@ -625,7 +637,25 @@ def _create_elements(version: Version, spec: fmt.DefinitionFile) -> None:
             condition=t.condition,
             priority=t.priority,
             is_default=t.default,
-        ).save()
+        )
+        for t in spec.transitions
+    ]
+    if verbatim:
+        _insert_verbatim(transitions)
+        return
+    for transition in transitions:
+        transition.save()
+
+
+def _insert_verbatim(transitions: list[Transition]) -> None:
+    """Copies of stored transitions (clone, undo/redo) keep their condition text as is.
+
+    It was checked when first saved. A text kept as typed under the compatible
+    strategy must survive a later switch to strict: the copy is made and
+    validation reports the condition (WM109) on the draft, instead of the copy
+    failing. bulk_create skips Transition.save, which would refuse it.
+    """
+    Transition.objects.bulk_create(transitions)
 
 
 def _check_conditions(spec: fmt.DefinitionFile) -> None:
@@ -671,6 +701,7 @@ __all__ = [
     "publish",
     "restore_snapshot",
     "rollback",
+    "text_conditions",
     "update_activity",
     "update_process",
     "update_transition",
