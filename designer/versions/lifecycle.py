@@ -84,6 +84,8 @@ def _publish_review(version: Version) -> dict:
         "warnings": [p for p in problems if p.severity != "error"],
         "can_go": not has_errors(problems),
         "current": published,
+        # Kept-as-typed conditions never test run data: say so before they go live.
+        "text_conditions": definitions.text_conditions(version),
     }
     if published is not None:
         diff = definitions.diff_versions(published, version)

@@ -236,9 +236,25 @@ class ProblemSerializer(serializers.Serializer):
     hint = serializers.CharField()
 
 
+class TextConditionSerializer(serializers.Serializer):
+    """A condition compared with the outcome as text (kept as typed, compatible strategy)."""
+
+    key = serializers.CharField(help_text="The transition's key.")
+    arrow = serializers.CharField(help_text="Its name, else 'Source → Target'.")
+    condition = serializers.CharField()
+    suggestion = serializers.CharField(
+        help_text="The same test over run data (data.<field> …), or empty when none fits."
+    )
+    message = serializers.CharField()
+
+
 class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     problems = ProblemSerializer(many=True)
+    text_conditions = TextConditionSerializer(
+        many=True,
+        help_text="Conditions that will be compared with the outcome as text, not run data.",
+    )
 
 
 class DiffQuerySerializer(serializers.Serializer):

@@ -199,6 +199,7 @@ class VersionValidate(ApiView):
             {
                 "valid": not validation.has_errors(problems),
                 "problems": [p.to_dict() for p in problems],
+                "text_conditions": [c.to_dict() for c in definitions.text_conditions(version)],
             }
         )
 
