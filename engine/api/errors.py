@@ -20,6 +20,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -171,9 +172,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def json_response(status_code: int, data: dict, headers: dict | None = None) -> JsonResponse:
     """An error body outside DRF (unknown paths, the project's error handlers)."""
-    return JsonResponse(data, status=status_code, headers=headers or {})
+    return JsonResponse(
+        data,
+        status=status_code,
+        headers=headers or {},
+        json_dumps_params={"separators": (",", ":")},  # as DRF's JSONRenderer writes it
+    )
 
 
+# Exempt like every DRF view: a session POST to a wrong path hears 404, not a CSRF page.
+@csrf_exempt
 def unknown_path(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """The last URL pattern under /api/v1/: no endpoint, or an id, code or key that cannot be.
 

@@ -67,6 +67,13 @@ def test_an_anonymous_caller_gets_the_same_404(anon):
     assert_error_body(anon.get("/api/v1/runs/-1/"), 404, "not_found")
 
 
+def test_a_session_post_to_an_unknown_path_is_a_404_not_a_csrf_page(user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    answer = client.post("/api/v1/runs/abc/cancel/", {}, format="json")
+    assert_error_body(answer, 404, "not_found")
+
+
 def test_a_missing_slash_redirects_a_get_and_explains_itself_to_a_post(api):
     client = api("pat")
     moved = client.get("/api/v1/runs?state=ACTIVE")
