@@ -26,6 +26,7 @@ from designer.views.editor_page import (
     transition_form,
     version_for,
 )
+from engine.core import outcome_text
 from engine.core.conditions import ConditionError
 from engine.services import definitions as svc
 
@@ -123,6 +124,8 @@ def transition(request: HttpRequest, code: str, number: int, key: str) -> HttpRe
         )
         warning = form.condition_warning
         message = _condition_message(typed, element.condition, warning)
+        if warning is not None:
+            message += _data_form_hint(typed, version)
         if warning is None:
             return ("t", key), message
         # Compatible mode kept the text as typed: show where it goes wrong.
@@ -137,6 +140,15 @@ def _condition_message(typed: str, stored: str, warning: ConditionError | None) 
     if typed.strip() != stored:
         return f"Saved. Condition normalized to: {stored}"
     return "Saved."
+
+
+def _data_form_hint(typed: str, version) -> str:
+    """A kept text never tests run data: suggest the form that does, when one fits."""
+    fields = outcome_text.input_fields(version.process.input_schema)
+    suggestion = outcome_text.suggest(typed, fields)
+    if not suggestion:
+        return " It is true only when the last outcome is exactly this text."
+    return f" It is compared with the outcome as text; to test run data, write: {suggestion}"
 
 
 def _condition_detail(text: str, error: ConditionError | None) -> dict:

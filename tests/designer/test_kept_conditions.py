@@ -114,3 +114,17 @@ def test_two_unconditional_ways_out_of_start_block_publishing(publisher):
 
     editor_problems = page(publisher.get("/processes/leave/versions/1/problems/", **HX))
     assert "WM125" in editor_problems
+
+
+def test_saving_a_comparison_without_data_suggests_the_data_form(publisher):
+    claims_draft("eq:big")
+    data = {
+        "transition-condition": "amount > 1000",
+        "transition-priority": "0",
+        "transition-source": "review",
+        "transition-target": "big",
+    }
+    body = page(publisher.post("/processes/claims/versions/1/transitions/t_big/", data, **HX))
+    assert "kept as typed" in body
+    assert "to test run data, write: data.amount > 1000" in body
+    assert Version.objects.get(number=1).transitions.get(key="t_big").condition == "amount > 1000"
