@@ -59,6 +59,21 @@ _MAP = (
     "properties",
 )
 _REFS = ("$ref", "$dynamicRef", "$recursiveRef")
+# Keywords that name a resource, a draft or an anchor.
+_NAMES = ("$id", "$schema", "$anchor", "$dynamicAnchor")
+# Keywords that apply their subschemas to the same value (not to an item or a property).
+_IN_PLACE = {
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependencies",
+    "extends",
+}
 
 
 class SchemaProblem(ValueError):
@@ -216,50 +231,108 @@ def _at(where: str, problem: str) -> str:
     return problem if where == "(top)" else f"{where}: {problem}"
 
 
-def _walk(schema: dict, path: list, resolver, spec, seen: set[int], problems: list[str]) -> None:
-    """Check the references and patterns of ``schema`` and of every subschema."""
-    if id(schema) in seen or len(problems) >= MAX_PROBLEMS:
-        return
-    seen.add(id(schema))
-    # An embedded resource may declare its own draft; otherwise it keeps its parent's.
-    try:
-        spec = spec.detect(schema)
-    except referencing.jsonschema.UnknownDialect:
-        problems.append(
-            _at(_where(path), f"$schema {schema.get('$schema')!r} is not a known draft.")
-        )
-        return
-    resolver = resolver.in_subresource(spec.create_resource(schema))
-    where = _where(path)
-    for keyword in _REFS:
-        ref = schema.get(keyword)
-        if not isinstance(ref, str):
-            continue
+class _Walk:
+    """Checks the references and patterns of a schema and of every subschema.
+
+    It also keeps the edges along which a validator stays on the same piece of
+    data ($ref, allOf, not, if, ...): a loop of those would never end.
+    """
+
+    def __init__(self, validator_class: type) -> None:
+        self.validator_class = validator_class
+        old_drafts = (jsonschema.Draft3Validator, jsonschema.Draft4Validator)
+        self.names = _NAMES + (("id",) if validator_class in old_drafts else ())
+        self.problems: list[str] = []
+        self.seen: set[int] = set()
+        self.in_place: dict[int, list[tuple[int, str]]] = {}
+
+    def schema(self, schema: dict, path: list, resolver, spec) -> None:
+        if id(schema) in self.seen or len(self.problems) >= MAX_PROBLEMS:
+            return
+        self.seen.add(id(schema))
+        # Keywords that name a place are read while resolving: they must be text.
+        for keyword in self.names:
+            if keyword in schema and not isinstance(schema[keyword], str):
+                self.problems.append(_at(_where(path), f"{keyword} must be text."))
+                return
+        declared = schema.get("$schema")
+        # An embedded resource may declare its own draft; otherwise it keeps its parent's.
+        try:
+            spec = spec.detect(schema)
+        except referencing.jsonschema.UnknownDialect:
+            self.problems.append(_at(_where(path), f"$schema {declared!r} is not a known draft."))
+            return
+        resolver = resolver.in_subresource(spec.create_resource(schema))
+        for keyword in _REFS:
+            ref = schema.get(keyword)
+            if isinstance(ref, str):
+                self._reference(schema, ref, path, resolver, spec)
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            self._pattern(pattern, _where([*path, "pattern"]))
+        patterns = schema.get("patternProperties")
+        if isinstance(patterns, dict):
+            for key in patterns:
+                self._pattern(key, _where([*path, "patternProperties"]))
+        for subschema, subpath in _subschemas(schema, path):
+            if isinstance(subschema, dict):
+                if subpath[len(path)] in _IN_PLACE:
+                    self.in_place.setdefault(id(schema), []).append((id(subschema), ""))
+                self.schema(subschema, subpath, resolver, spec)
+
+    def _reference(self, schema: dict, ref: str, path: list, resolver, spec) -> None:
         try:
             resolved = resolver.lookup(ref)
         except referencing.exceptions.Unresolvable:
-            problems.append(_ref_problem(ref, where))
-            continue
-        # A reference may point into a place no keyword walks (e.g. "#/x"): check it too.
+            self.problems.append(_ref_problem(ref, _where(path)))
+            return
         if isinstance(resolved.contents, dict):
-            _walk(resolved.contents, [f"({ref})"], resolved.resolver, spec, seen, problems)
-    pattern = schema.get("pattern")
-    if isinstance(pattern, str):
-        _add_pattern_problem(pattern, _where([*path, "pattern"]), problems)
-    patterns = schema.get("patternProperties")
-    if isinstance(patterns, dict):
-        for key in patterns:
-            _add_pattern_problem(key, _where([*path, "patternProperties"]), problems)
-    for subschema, subpath in _subschemas(schema, path):
-        if isinstance(subschema, dict):
-            _walk(subschema, subpath, resolver, spec, seen, problems)
+            self.in_place.setdefault(id(schema), []).append((id(resolved.contents), ref))
+            if id(resolved.contents) in self.seen:
+                return
+            # A reference may point where no keyword leads (e.g. "#/x"), so the
+            # meta-schema never saw it: check it as a schema of its own.
+            where = f"({ref})"
+            meta = _meta_problems(self.validator_class, resolved.contents)
+            self.problems += [_at(where, problem) for problem in meta]
+            if not meta:
+                self.schema(resolved.contents, [where], resolved.resolver, spec)
+        elif not isinstance(resolved.contents, bool):
+            self.problems.append(_at(_where(path), f"$ref {ref!r} does not point at a schema."))
 
+    def _pattern(self, pattern: str, where: str) -> None:
+        try:
+            compile_pattern(pattern)
+        except ValueError as exc:
+            self.problems.append(_at(where, str(exc)))
 
-def _add_pattern_problem(pattern: str, where: str, problems: list[str]) -> None:
-    try:
-        compile_pattern(pattern)
-    except ValueError as exc:
-        problems.append(_at(where, str(exc)))
+    def loop(self) -> list[str]:
+        """The references of a loop that never goes into the data (empty: none)."""
+        state: dict[int, str] = {}
+        for start in list(self.in_place):
+            if start in state:
+                continue
+            state[start] = "open"
+            stack = [(start, iter(self.in_place.get(start, ())))]
+            labels: list[str] = []  # labels[i]: the edge from stack[i] to stack[i + 1]
+            while stack:
+                node, edges = stack[-1]
+                edge = next(edges, None)
+                if edge is None:
+                    state[node] = "done"
+                    stack.pop()
+                    if labels:
+                        labels.pop()
+                    continue
+                child, label = edge
+                if state.get(child) == "open":
+                    back = [n for n, _ in stack].index(child)
+                    return [ref for ref in [*labels[back:], label] if ref]
+                if child not in state:
+                    state[child] = "open"
+                    stack.append((child, iter(self.in_place.get(child, ()))))
+                    labels.append(label)
+        return []
 
 
 def check_schema(schema: Any) -> list[str]:
@@ -296,8 +369,16 @@ def _check_cached(text: str) -> tuple[str, ...]:
         )
         root = specification.create_resource(schema)
         resolver = referencing.Registry().resolver_with_root(root)
-        found: list[str] = []
-        _walk(schema, [], resolver, specification, set(), found)
+        walk = _Walk(validator_class)
+        walk.schema(schema, [], resolver, specification)
+        found = walk.problems
+        loop = walk.loop() if not found else []
+        if loop:
+            refs = ", ".join(repr(ref) for ref in loop)
+            found.append(
+                f"$ref {refs} {'loops' if len(loop) == 1 else 'loop'} back to where it started "
+                "without going into the data: checking data against this schema would never end."
+            )
     except RecursionError:
         return ("The schema is nested too deeply.",)
     return tuple(found[:MAX_PROBLEMS])
@@ -354,6 +435,9 @@ def validate(schema: Any, data: Any) -> list[dict[str, str]]:
     except (referencing.exceptions.Unresolvable, ValueError) as exc:
         # Checked above, so only a schema built to slip past the walk gets here.
         return [{"path": "", "message": f"the schema itself is invalid: {exc}"}]
+    except RecursionError:
+        message = "the data is nested too deeply to be checked against this schema"
+        return [{"path": "", "message": message}]
     return [{"path": _error_path(error), "message": error.message} for error in errors[:MAX_ERRORS]]
 
 

@@ -58,6 +58,23 @@ def test_an_unresolvable_reference_is_refused():
     ]
 
 
+def test_a_reference_loop_that_never_reaches_the_data_is_refused():
+    # Validating against these would recurse forever; a tree of references is fine.
+    for schema in (
+        {"$ref": "#"},
+        {
+            "$defs": {"a": {"allOf": [{"$ref": "#/$defs/a"}]}},
+            "properties": {"x": {"$ref": "#/$defs/a"}},
+        },
+    ):
+        assert "back to where it started without going into the data" in check_schema(schema)[0]
+    tree = {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#"}}}}
+    assert check_schema(tree) == []
+    assert validate(tree, {"children": [{"children": [{"children": 3}]}]}) == [
+        {"path": "children.0.children.0.children", "message": "3 is not of type 'array'"}
+    ]
+
+
 def test_the_meta_schema_of_the_declared_draft_is_checked():
     assert check_schema({"properties": {"a": {"type": "nope"}}}) == [
         "properties.a.type: 'nope' is not one of "
