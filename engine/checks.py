@@ -168,3 +168,23 @@ def check_secret_key_served(app_configs, **kwargs):
             id="waymark.E012",
         )
     ]
+
+
+@register()
+def check_step_timing(app_configs, **kwargs):
+    """The step lease and the re-send delay are positive numbers of seconds (waymark.E020)."""
+    errors = []
+    for name, least in (("STEP_LEASE_SECONDS", 1.0), ("RECONCILE_AFTER_SECONDS", 1.0)):
+        value = waymark_setting(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+            errors.append(
+                Error(
+                    f"WAYMARK_{name} must be a number of seconds of at least {least:g}, "
+                    f"not {value!r}.",
+                    hint="Leave it unset for the default (STEP_LEASE_SECONDS 15: a dead "
+                    "worker's step is retried after about that long; RECONCILE_AFTER_SECONDS "
+                    "20: a lost message is sent again after that long).",
+                    id="waymark.E020",
+                )
+            )
+    return errors

@@ -114,12 +114,21 @@ class Heartbeat:
         while True:
             # Every third of the lease; the setting is read again each round, and
             # the thread wakes at least every second to notice when it changed.
-            every = max(lease_seconds() / 3, 0.05)
+            every = _renew_every()
             time.sleep(min(every, 1.0))
             if time.monotonic() - last >= every:
                 last = time.monotonic()
                 if self.held():
                     self.beat()
+
+
+def _renew_every() -> float:
+    """A third of the lease; a broken setting (system check waymark.E020) must not stop
+    the thread: it then renews as often as the default lease needs."""
+    try:
+        return max(lease_seconds() / 3, 0.05)
+    except (TypeError, ValueError):
+        return 5.0
 
 
 heartbeat = Heartbeat()

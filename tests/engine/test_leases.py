@@ -333,3 +333,14 @@ def test_a_forward_without_a_version_cannot_take_a_running_step(sent, db, calls,
 def test_a_forward_with_a_bad_version_is_refused_clearly(wm, bad):
     with pytest.raises(EngineError, match="lock_version must be a whole number of 0 or more"):
         runtime.workitem_action(1, "forward", lock_version=bad)
+
+
+@pytest.mark.parametrize("bad", [0, -5, "15", None])
+def test_a_lease_setting_that_is_not_a_positive_number_fails_the_checks(settings, bad):
+    from django.core.checks import run_checks
+
+    settings.WAYMARK_STEP_LEASE_SECONDS = bad
+    errors = [e for e in run_checks() if e.id == "waymark.E020"]
+    assert [e.msg for e in errors] == [
+        f"WAYMARK_STEP_LEASE_SECONDS must be a number of seconds of at least 1, not {bad!r}."
+    ]
