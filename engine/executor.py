@@ -1047,8 +1047,9 @@ def _run_step(
             effects.schedule(keep=keep[0] if keep else None)
     except DatabaseError:
         # Transient (deadlock, restart): give the step back so the reconciler
-        # sends it again without counting an attempt (if the database lets us).
-        with contextlib.suppress(DatabaseError):
+        # sends it again without counting an attempt (best effort: if the database
+        # is gone too, the lease lapses and the step costs an attempt instead).
+        with contextlib.suppress(Exception):
             WorkItem.objects.filter(pk=workitem_id, lock_version=expected).update(
                 lease_expires_at=None
             )
