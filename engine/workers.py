@@ -150,7 +150,7 @@ class WaymarkSentinel(q_cluster.Sentinel):
     def reincarnate(self, process) -> None:
         if process in self.pool:
             report_worker_death(process)
-        elif not process.is_alive():
+        else:  # the guard loop replaces the pusher or the monitor only when it died
             logger.critical(
                 "Waymark worker: Django-Q2 %s (pid %s) died (exit code %s); restarting it.",
                 "pusher" if process is self.pusher else "monitor",
@@ -162,19 +162,22 @@ class WaymarkSentinel(q_cluster.Sentinel):
 
 def report_worker_death(process) -> None:
     """Log, loudly, why a worker is being replaced (a recycle is routine and stays quiet)."""
-    timer = process.timer.get_obj().value  # no lock: the reader only reports
-    if timer == TIMER_RECYCLED or process.exitcode == 0:
+    timer = process.timer.get_obj().value  # no lock: only read for the message
+    if timer == TIMER_RECYCLED:
         return
     if timer == TIMER_TIMED_OUT:
-        what = "ran past the task timeout and is stopped"
+        what = "ran past Django-Q2's task timeout and is stopped"
+    elif process.exitcode == 0:
+        return  # it was told to stop
     elif timer == TIMER_IDLE:
-        what = f"died while idle (exit code {process.exitcode})"
+        what = f"died while waiting for a task (exit code {process.exitcode})"
     else:
         what = f"died during a task (exit code {process.exitcode})"
     logger.critical(
         "Waymark worker: worker pid %s %s. The queue locks it held were released with it "
-        "(Django-Q2's own cluster would now be stuck); a new worker takes its place. "
-        "A step it was running is retried by the broker or the reconciler.",
+        "(in Django-Q2's own cluster every other worker could now wait for ever); a new "
+        "worker takes its place. A step it was running moves again through its lease and "
+        "the reconciler.",
         process.pid,
         what,
     )
