@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from engine.core import graph as core
+from engine.errors import FrozenVersionError
 
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
 key_validator = RegexValidator(
@@ -131,14 +132,54 @@ class Version(models.Model):
         if not self.is_draft:
             raise FrozenVersionError(self)
 
+    def graph(self) -> core.Graph:
+        """The pure graph of this version, cached once it is frozen.
+
+        Published and retired versions never change, so their graph is built
+        once per process and kept by id; a draft's is built afresh each time
+        (two queries), so an edit is seen at once.
+        """
+        if self.is_draft or self.pk is None:
+            return self.to_graph()
+        graph = _FROZEN_GRAPHS.get(self.pk)
+        if graph is None:
+            graph = self.to_graph()
+            _remember(self.pk, graph)
+        return graph
+
+    @classmethod
+    def graph_of(cls, version_id: int) -> core.Graph:
+        """The graph of the version with this id (no query when it is cached)."""
+        graph = _FROZEN_GRAPHS.get(version_id)
+        if graph is None:
+            graph = cls.objects.get(pk=version_id).graph()
+        return graph
+
     def to_graph(self) -> core.Graph:
-        """The pure graph of this version (two queries)."""
+        """The pure graph of this version (two queries, never cached)."""
         activities = list(self.activities.all())
         by_id = {a.pk: a.key for a in activities}
         return core.Graph(
             [a.to_core() for a in activities],
             [t.to_core(by_id) for t in self.transitions.all()],
         )
+
+
+# Graphs of frozen (published or retired) versions by id. A plain dict read
+# without a lock: a race builds one graph twice, which is harmless.
+_FROZEN_GRAPHS: dict[int, core.Graph] = {}
+GRAPH_CACHE_SIZE = 512
+
+
+def _remember(version_id: int, graph: core.Graph) -> None:
+    if len(_FROZEN_GRAPHS) >= GRAPH_CACHE_SIZE:
+        _FROZEN_GRAPHS.clear()  # rare (that many live versions): start again
+    _FROZEN_GRAPHS[version_id] = graph
+
+
+def clear_graph_cache() -> None:
+    """Forget the cached graphs (tests that change a frozen version's rows behind its back)."""
+    _FROZEN_GRAPHS.clear()
 
 
 class DraftOnlyModel(models.Model):

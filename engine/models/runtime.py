@@ -17,8 +17,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 
+from engine.core import graph as core_graph
 from engine.core import states as core_states
-from engine.models.definitions import ActivityKind
+from engine.models.definitions import ActivityKind, Version
 
 
 class RunState(models.TextChoices):
@@ -354,6 +355,11 @@ class WorkItem(models.Model):
     @property
     def is_human(self) -> bool:
         return self.activity_kind == ActivityKind.HUMAN
+
+    @property
+    def activity(self) -> core_graph.Activity:
+        """The activity this workitem visits, from its run's (cached) version graph."""
+        return Version.graph_of(self.instance.version_id).activity(self.activity_key)
 
 
 class WorkItemCandidate(models.Model):
