@@ -17,7 +17,6 @@ from django.db import models
 from django.db.models import Q
 
 from engine.core import graph as core
-from engine.errors import FrozenVersionError
 
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
 key_validator = RegexValidator(
