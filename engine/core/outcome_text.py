@@ -18,7 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from engine.core.conditions import Compact, ConditionError, parse
+from engine.core.conditions import ConditionError, parse
+from engine.core.conditions.syntax import Compact
 from engine.core.graph import ActivityKind, Graph, Transition
 
 __all__ = ["TextCondition", "input_fields", "text_conditions"]
