@@ -7,6 +7,7 @@ match elements: a renamed activity is "changed", not removed and added.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -91,7 +92,7 @@ class VersionDiff:
 
 
 def _plain(value: Any) -> Any:
-    if is_dataclass(value):
+    if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
@@ -106,12 +107,15 @@ def _field_changes(old: Activity | Transition, new: Activity | Transition) -> li
     ]
 
 
-def _compare(element: str, old: dict, new: dict) -> list[ElementChange]:
+def _compare(
+    element: str, old: Mapping[str, Activity | Transition], new: Mapping[str, Activity | Transition]
+) -> list[ElementChange]:
     changes = []
     for key in sorted(set(old) | set(new)):
         before, after = old.get(key), new.get(key)
         if before is None:
-            changes.append(ElementChange(element, key, after.label, "added"))
+            if after is not None:
+                changes.append(ElementChange(element, key, after.label, "added"))
         elif after is None:
             changes.append(ElementChange(element, key, before.label, "removed"))
         else:

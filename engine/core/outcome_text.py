@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from engine.core.conditions import ConditionError, parse
 from engine.core.conditions.syntax import Compact
@@ -33,7 +34,7 @@ class TextCondition:
     suggestion: str  # a condition over run data that parses, or ""
     message: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -113,6 +114,7 @@ def _outcome_named_like_a_field(
 
 # Suggesting the data form ---------------------------------------------------------------
 
+_Piece = tuple[str, str]  # (kind, text): a group name of _PIECE and what it matched
 _PIECE = re.compile(
     r"""
     (?P<str>'[^']*'|"[^"]*")
@@ -137,7 +139,8 @@ def suggest(text: str, fields: Iterable[str] = ()) -> str:
     (``status = approved`` gives ``data.status == 'approved'``).
     """
     fields = {f for f in fields if _FIELD_NAME.fullmatch(f)}
-    pieces = [(m.lastgroup, m.group()) for m in _PIECE.finditer(text)]
+    # Every alternative of _PIECE is a named group, so lastgroup is always set.
+    pieces = [(m.lastgroup or "other", m.group()) for m in _PIECE.finditer(text)]
     compares = any(kind == "op" for kind, _ in pieces) or any(
         kind == "name" and value.lower() == "in" for kind, value in pieces
     )
@@ -159,7 +162,9 @@ def suggest(text: str, fields: Iterable[str] = ()) -> str:
     return candidate
 
 
-def _rewrite(kind: str, value: str, before: list, after: list, fields: set[str]) -> str:
+def _rewrite(
+    kind: str, value: str, before: list[_Piece], after: list[_Piece], fields: set[str]
+) -> str:
     """One piece of the suggestion; ``before``/``after`` are the pieces around it."""
     if kind == "op":
         return "==" if value == "=" else value
@@ -179,11 +184,11 @@ def _rewrite(kind: str, value: str, before: list, after: list, fields: set[str])
     return f"'{value}'"
 
 
-def _left_operand(after: list) -> bool:
+def _left_operand(after: list[_Piece]) -> bool:
     """A word followed by a comparison is what is compared: a field."""
     return bool(after) and (after[0][0] == "op" or after[0][1].lower() in ("in", "not"))
 
 
-def _right_of_a_value(before: list) -> bool:
+def _right_of_a_value(before: list[_Piece]) -> bool:
     """``1000 < amount``: a word compared with a number or a string is a field too."""
     return len(before) == 2 and before[1][0] == "op" and before[0][0] in ("num", "str")

@@ -93,7 +93,7 @@ def is_join(graph: Graph, key: str) -> bool:
     )
 
 
-def join_ready(graph: Graph, key: str, arrived: Collection[str]) -> bool:
+def join_ready(graph: Graph, key: str, arrived: Collection[str | None]) -> bool:
     """Whether a token has arrived on every incoming transition of a join."""
     return all(t.key in arrived for t in graph.incoming(key))
 
@@ -126,7 +126,7 @@ def simulate(
     data = dict(data or {})
     result = SimulationResult("completed")
     tokens: list[tuple[str, str | None]] = [(graph.start().key, None)]
-    arrived: dict[str, set[str]] = {}
+    arrived: dict[str, set[str | None]] = {}  # the start token comes via None
     condition: str | None = None
     while tokens:
         key, via = tokens.pop()

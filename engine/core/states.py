@@ -8,7 +8,9 @@ a cancelled workitem, resuming a completed run) raises one exception,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "ACTIVE_RUN_STATES",
@@ -117,7 +119,11 @@ _PUBLIC = {
     X: PublicStatus.CANCELLED,
 }
 
-_TABLES = {"run": (RunState, RUN_MOVES), "workitem": (WorkItemState, WORKITEM_MOVES)}
+# Each table: the enum that checks a state's name, and the moves it allows.
+_TABLES: dict[str, tuple[type[StrEnum], Mapping[Any, frozenset[Any]]]] = {
+    "run": (RunState, RUN_MOVES),
+    "workitem": (WorkItemState, WORKITEM_MOVES),
+}
 
 
 class IllegalMove(Exception):
