@@ -12,6 +12,7 @@ and measures, on this machine:
 - render cached: the same call again (content-hash cache hit);
 - editor page: a full GET of the editor through Django's test client (the
   page also validates the version and renders the panels);
+- canvas fragment: the HTMX GET of the canvas alone (what it shows and nothing more);
 - move round trip on 50 activities: an HTMX POST that moves a node (a new
   position, so the render is cold every time) including undo history,
   validation and the returned fragment, through Django's test client.
@@ -120,7 +121,7 @@ def run() -> None:
 
     print(
         f"{'activities':>10} {'cold neato -n2':>15} {'cold dot':>10} {'cached':>8} "
-        f"{'editor GET':>11}  ratio to 150 ms (cold)"
+        f"{'editor GET':>11} {'canvas GET':>11}  ratio to 150 ms (cold)"
     )
     results = {}
     for n in SIZES:
@@ -134,9 +135,13 @@ def run() -> None:
         )
         url = f"/processes/bench{n}/versions/1/"
         page = time_call(lambda u=url: client.get(u), cold=False)
+        canvas = time_call(
+            lambda u=url + "canvas/": client.get(u, HTTP_HX_REQUEST="true"), cold=False
+        )
         results[n] = cold
         print(
-            f"{n:>10} {cold:>12.1f} ms {cold_dot:>7.1f} ms {cached:>5.2f} ms {page:>8.1f} ms"
+            f"{n:>10} {cold:>12.1f} ms {cold_dot:>7.1f} ms {cached:>5.2f} ms"
+            f" {page:>8.1f} ms {canvas:>8.1f} ms"
             f"  {cold / RENDER_TARGET_MS:.2f}"
         )
 

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Django's widget templates, for the project's form renderer (FORM_RENDERER).
+    "django.forms",
     "django_htmx",
     "template_partials",
     "rest_framework",
@@ -101,6 +103,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# One field template for every form (templates/forms/field.html): designer/rendering.py.
+FORM_RENDERER = "designer.rendering.FormRenderer"
 
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

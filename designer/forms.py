@@ -1,7 +1,9 @@
 """Editor forms: the properties of an activity or a transition, adding, moving, connecting.
 
 Forms only check and convert what people type; the services in
-``engine.services.definitions`` do the writing (and check again).
+``engine.services.definitions`` do the writing (and check again). Which
+fields an activity has, their labels and help, come from the table of kinds
+(``engine.core.kinds``): a field is declared there once.
 """
 
 from __future__ import annotations
@@ -14,44 +16,9 @@ from django import forms
 from engine.conf import condition_strategy
 from engine.core.conditions import ConditionError, check
 from engine.core.durations import DurationError, parse_duration
+from engine.core.kinds import FIELDS, RETRY_FIELDS, FieldSpec, FieldType, kind_spec
 from engine.models import Activity, ActivityKind
 from engine.schemas import check_schema
-
-# Which properties each kind of activity has, beyond name, description and position.
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "start": (),
-    "end": (),
-    "human": (
-        "roles",
-        "allowed_users",
-        "allowed_groups",
-        "assignee",
-        "outcomes",
-        "form_schema",
-        "sla_warn",
-        "sla_duration",
-        "compensation_handler",
-    ),
-    "automatic": (
-        "handler",
-        "retry_max_attempts",
-        "retry_base_delay",
-        "retry_backoff_factor",
-        "retry_max_delay",
-        "compensation_handler",
-        "sla_warn",
-        "sla_duration",
-    ),
-    "exclusive": (),
-    "parallel": (),
-    "timer": ("timer_duration", "timer_date_field"),
-    "signal": ("signal_name", "correlation", "signal_timeout", "sla_warn", "sla_duration"),
-    "subprocess": ("subprocess_code", "compensation_handler"),
-}
-COMMON_FIELDS = ("name", "description", "x", "y")
-LIST_FIELDS = ("roles", "allowed_users", "allowed_groups", "outcomes")
-DURATION_FIELDS = ("sla_warn", "sla_duration", "timer_duration", "signal_timeout")
-
 
 LIMIT = 100000.0  # points: how far from the origin a node may be placed
 
@@ -92,49 +59,45 @@ class JSONObjectField(forms.CharField):
         return data
 
 
-def _model_field(name: str) -> forms.Field:
-    field = Activity._meta.get_field(name).formfield()
-    # Retry numbers always have a value; everything else may be left empty.
-    field.required = name.startswith("retry_")
+def _form_field(spec: FieldSpec) -> forms.Field:
+    """The form field of one activity field, typed by its declaration in the table of kinds."""
+    if spec.type == FieldType.NAMES:
+        field: forms.Field = ListField(required=False)
+    elif spec.type == FieldType.JSON:
+        field = JSONObjectField(required=False)
+    elif spec.name in ("x", "y"):
+        # Far-off positions would make Graphviz draw an enormous canvas.
+        field = forms.FloatField(required=False, min_value=-LIMIT, max_value=LIMIT)
+    else:
+        # The stored column gives the type and the length limit.
+        field = Activity._meta.get_field(spec.name).formfield()
+        # Retry numbers always have a value; everything else may be left empty.
+        field.required = spec.name in RETRY_FIELDS
+    if spec.type == FieldType.LONG_TEXT:
+        field.widget = forms.Textarea(attrs={"rows": 3})
+    field.label = spec.label
+    field.help_text = spec.help
     return field
 
 
 class ActivityForm(forms.Form):
-    """The properties of one activity; the fields depend on its kind."""
+    """The properties of one activity; the fields are those its kind declares."""
 
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
-        for name in (*COMMON_FIELDS, *KIND_FIELDS.get(kind, ())):
-            if name in LIST_FIELDS:
-                field = ListField(required=False, help_text="comma-separated")
-            elif name == "form_schema":
-                field = JSONObjectField(
-                    required=False, help_text="JSON Schema of the task form, e.g. {}"
-                )
-            else:
-                field = _model_field(name)
-            if name == "description":
-                field.widget = forms.Textarea(attrs={"rows": 3})
-            if name in ("x", "y"):
-                # Far-off positions would make Graphviz draw an enormous canvas.
-                field = forms.FloatField(required=False, min_value=-LIMIT, max_value=LIMIT)
-            field.label = LABELS.get(name, field.label)
-            if name in HELP:
-                field.help_text = HELP[name]
-            self.fields[name] = field
+        for name in kind_spec(kind).all_fields:
+            self.fields[name] = _form_field(FIELDS[name])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        for name in DURATION_FIELDS:
-            text = (data.get(name) or "").strip() if name in self.fields else ""
-            if text:
+        for name in self.fields:
+            if FIELDS[name].type == FieldType.DURATION and (data.get(name) or "").strip():
                 try:
-                    parse_duration(text)
+                    parse_duration(data[name].strip())
                 except DurationError as exc:
                     self.add_error(name, str(exc))
-        for name in ("retry_base_delay", "retry_backoff_factor", "retry_max_delay"):
-            if (data.get(name) or 0) < 0:
+            elif name in RETRY_FIELDS and (data.get(name) or 0) < 0:
                 self.add_error(name, "Must not be negative.")
         if (data.get("x") is None) != (data.get("y") is None):
             self.add_error("x", "Give both x and y, or neither.")
@@ -191,6 +154,25 @@ class TransitionForm(forms.Form):
         return text
 
 
+def activity_form(activity: Activity, data=None) -> ActivityForm:
+    """The properties form of ``activity``, filled with its values."""
+    initial = {name: getattr(activity, name) for name in kind_spec(activity.kind).all_fields}
+    return ActivityForm(data, kind=activity.kind, initial=initial, prefix="activity")
+
+
+def transition_form(transition, activities, data=None) -> TransitionForm:
+    """The properties form of ``transition``; ``activities`` are its possible ends."""
+    initial = {
+        "name": transition.name,
+        "condition": transition.condition,
+        "priority": transition.priority,
+        "is_default": transition.is_default,
+        "source": transition.source.key,
+        "target": transition.target.key,
+    }
+    return TransitionForm(data, activities=activities, initial=initial, prefix="transition")
+
+
 class AddActivityForm(forms.Form):
     kind = forms.ChoiceField(choices=ActivityKind.choices)
     name = forms.CharField(max_length=200, required=False)
@@ -224,39 +206,3 @@ class MoveForm(forms.Form):
             return round(data["x"], 1), round(data["y"], 1)
         clamp = lambda v: max(-LIMIT, min(LIMIT, v))  # noqa: E731
         return round(clamp(x + data["dx"]), 1), round(clamp(y + data["dy"]), 1)
-
-
-LABELS = {
-    "x": "x",
-    "y": "y",
-    "roles": "Roles (groups)",
-    "allowed_users": "Allowed users",
-    "allowed_groups": "Allowed groups",
-    "assignee": "Assignee expression",
-    "outcomes": "Outcomes",
-    "form_schema": "Form schema (JSON)",
-    "sla_warn": "SLA warning after",
-    "sla_duration": "SLA breached after",
-    "handler": "Handler",
-    "retry_max_attempts": "Retry: max attempts",
-    "retry_base_delay": "Retry: first delay (s)",
-    "retry_backoff_factor": "Retry: backoff factor",
-    "retry_max_delay": "Retry: max delay (s)",
-    "compensation_handler": "Compensation handler",
-    "timer_duration": "Wait for (duration)",
-    "timer_date_field": "Or until the date in (data path)",
-    "signal_name": "Signal name",
-    "correlation": "Correlation (data path)",
-    "signal_timeout": "Timeout",
-    "subprocess_code": "Subprocess (process code)",
-}
-HELP = {
-    "outcomes": "buttons people choose from, comma-separated, e.g. APPROVED, REJECTED",
-    "sla_warn": "e.g. 2d, 4h, 30m",
-    "sla_duration": "e.g. 3d",
-    "timer_duration": "e.g. 2d, 4h, 30m",
-    "signal_timeout": "e.g. 7d (empty: wait forever)",
-    "assignee": "e.g. data.manager",
-    "handler": "the name of a handler registered with Waymark, e.g. demo.pay",
-    "compensation_handler": "a registered handler name (empty: none)",
-}

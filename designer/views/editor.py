@@ -1,7 +1,8 @@
 """The draft editor's screens: the page, its fragments, and an element's properties.
 
 The page is templates/designer/editor.html; changes are in editor_actions.py;
-shared lookups and rendering in editor_page.py.
+shared lookups and answers in editor_page.py; what each fragment shows in
+editor_context.py.
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from designer.forms import activity_form, transition_form
+from designer.views.editor_context import canvas_only, problems_only
 from designer.views.editor_page import (
     TEMPLATE,
     Notice,
     activity_for,
-    activity_form,
     change,
-    context_for,
     editable_version,
     frozen,
     page,
     selection,
     transition_for,
-    transition_form,
     version_for,
 )
 from engine.core import outcome_text
@@ -47,7 +47,7 @@ def canvas(request: HttpRequest, code: str, number: int) -> HttpResponse:
     selected = selection(request.GET.get("sel", ""))
     if not request.htmx:
         return page(request, version, selected=selected)
-    return render(request, f"{TEMPLATE}#canvas", context_for(request, version, selected=selected))
+    return render(request, f"{TEMPLATE}#canvas", canvas_only(request, version, selected))
 
 
 @login_required
@@ -56,7 +56,7 @@ def problems(request: HttpRequest, code: str, number: int) -> HttpResponse:
     version = version_for(request, code, number)
     if not request.htmx:
         return page(request, version)
-    return render(request, f"{TEMPLATE}#problems", context_for(request, version))
+    return render(request, f"{TEMPLATE}#problems", problems_only(request, version))
 
 
 @login_required
