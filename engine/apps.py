@@ -10,7 +10,7 @@ class EngineConfig(AppConfig):
     verbose_name = "Waymark engine"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from engine import (
             checks,  # noqa: F401  (registers the system checks)
@@ -18,6 +18,7 @@ class EngineConfig(AppConfig):
         )
         from engine.handlers import load_modules
         from engine.models import AuditEvent, WebhookEndpoint
+        from engine.scheduler import install_on_migrate
         from engine.webhooks.delivery import forget_endpoints, on_audit_event_saved
 
         # The administrator's handler modules register their @handler functions now,
@@ -26,6 +27,8 @@ class EngineConfig(AppConfig):
             log.error("handler module %s: %s", module, error)
         # Deliveries are written in the event's own transaction (durable), not after commit.
         post_save.connect(on_audit_event_saved, sender=AuditEvent, dispatch_uid="waymark.webhooks")
+        # After ``migrate``: install the scheduler backend's periodic schedules (no manual step).
+        post_migrate.connect(install_on_migrate, dispatch_uid="waymark.install_schedules")
         for signal in (post_save, post_delete):
             signal.connect(
                 forget_endpoints, sender=WebhookEndpoint, dispatch_uid="waymark.endpoints"

@@ -2,8 +2,8 @@
 
 definitions: Process, Version, Activity, Transition (what people draw)
 audit:       AuditEvent (every state change, who and when)
-runtime:     ProcessInstance, WorkItem, WorkItemCandidate, Token, Timer, Incident,
-             PendingSignal (runs and what is due)
+runtime:     ProcessInstance, WorkItem, WorkItemCandidate (runs, their workitems, offers)
+waiting:     Token, Timer, Incident, PendingSignal (what runs wait on, why they stopped)
 webhooks:    WebhookEndpoint, WebhookDelivery (audit events sent out, signed)
 """
 
@@ -18,17 +18,19 @@ from engine.models.definitions import (
     VersionStatus,
 )
 from engine.models.runtime import (
-    Incident,
-    IncidentKind,
-    PendingSignal,
     ProcessInstance,
     RunState,
-    Timer,
-    TimerKind,
-    Token,
     WorkItem,
     WorkItemCandidate,
     WorkItemState,
+)
+from engine.models.waiting import (
+    Incident,
+    IncidentKind,
+    PendingSignal,
+    Timer,
+    TimerKind,
+    Token,
 )
 from engine.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 
