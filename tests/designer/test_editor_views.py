@@ -416,7 +416,7 @@ def test_a_graphviz_failure_is_explained_on_the_page(designer, version, monkeypa
         )
 
     drawing.clear_caches()
-    monkeypatch.setattr(drawing, "_run_graphviz", broken)
+    monkeypatch.setattr(drawing.runner, "run_graphviz", broken)
     response = designer.get(BASE)
     assert response.status_code == 200
     assert "Graphviz is not installed" in text(response)

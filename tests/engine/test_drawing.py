@@ -141,7 +141,7 @@ def test_layout_auto_keeps_pinned_positions(version):
     root = parse(svg)
     review = next(g for g in groups(root, "activity") if g.get("data-key") == "review")
     outline = review.find(f"{SVG}path")
-    box = drawing._shape_box(review)
+    box = drawing.svg.shape_box(review)
     assert outline is not None
     # The node is centred where it was stored (screen coordinates).
     assert (box[0] + box[2]) / 2 == pytest.approx(180, abs=1)
@@ -182,13 +182,13 @@ def test_auto_layout_positions_cover_every_activity_left_to_right(version):
 
 def test_renders_are_cached_by_content(version, monkeypatch):
     calls = []
-    real = drawing._run_graphviz
+    real = drawing.runner.run_graphviz
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(drawing, "_run_graphviz", counting)
+    monkeypatch.setattr(drawing.runner, "run_graphviz", counting)
     first = drawing.version_svg(version)
     assert drawing.version_svg(version) == first
     # Other decorations reuse the layout: Graphviz runs once.
@@ -209,13 +209,13 @@ def node_keys(svg: str) -> set[str]:
 
 def test_drafts_of_the_same_shape_share_a_layout_but_each_carries_its_own_keys(monkeypatch):
     calls = []
-    real = drawing._run_graphviz
+    real = drawing.runner.run_graphviz
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(drawing, "_run_graphviz", counting)
+    monkeypatch.setattr(drawing.runner, "run_graphviz", counting)
     first = svc.create_process("first", "First").versions.get()
     second = svc.create_process("second", "Second").versions.get()
     first_key = first.transitions.get().key
@@ -271,21 +271,21 @@ def test_large_graph_with_pins_renders(db):
 
 
 def test_without_a_lite_plugin_directory_graphviz_runs_as_installed(version, monkeypatch):
-    monkeypatch.setattr(drawing, "PLUGIN_GLOBS", ("/nonexistent/graphviz",))
-    assert drawing._lite_plugin_env() is None
-    drawing._graphviz_env.cache_clear()
+    monkeypatch.setattr(drawing.runner, "PLUGIN_GLOBS", ("/nonexistent/graphviz",))
+    assert drawing.runner.lite_plugin_env() is None
+    drawing.runner.graphviz_env.cache_clear()
     try:
-        monkeypatch.setattr(drawing, "_lite_plugin_env", lambda: None)
+        monkeypatch.setattr(drawing.runner, "lite_plugin_env", lambda: None)
         root = parse(drawing.version_svg(version))
         assert len(groups(root, "activity")) == 4
     finally:
-        drawing._graphviz_env.cache_clear()
+        drawing.runner.graphviz_env.cache_clear()
 
 
 def test_graphviz_missing_is_a_clear_error(version, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    drawing._graphviz_env.cache_clear()
-    monkeypatch.setattr(drawing, "_graphviz_env", lambda: None)
+    drawing.runner.graphviz_env.cache_clear()
+    monkeypatch.setattr(drawing.runner, "graphviz_env", lambda: None)
     with pytest.raises(drawing.DrawingError, match="Graphviz is not installed"):
         drawing.version_svg(version)
 
@@ -304,14 +304,16 @@ def test_a_plugin_directory_that_is_not_ours_alone_is_not_used(monkeypatch, tmp_
     planted.mkdir(mode=0o777)
     planted.chmod(0o777)
     (planted / "config6a").write_text("")
-    monkeypatch.setattr(drawing.tempfile, "gettempdir", lambda: str(tmp_path))
-    monkeypatch.setattr(drawing.os, "getuid", lambda: os.stat(planted).st_uid)
+    monkeypatch.setattr(drawing.runner.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(drawing.runner.os, "getuid", lambda: os.stat(planted).st_uid)
     (tmp_path / f"waymark-graphviz-{os.stat(planted).st_uid}").symlink_to(planted)
-    assert drawing._lite_plugin_env() is None
+    assert drawing.runner.lite_plugin_env() is None
 
 
 def test_a_vanished_plugin_directory_falls_back_to_the_installed_graphviz(version, monkeypatch):
-    monkeypatch.setattr(drawing, "_graphviz_env", _cached({**os.environ, "GVBINDIR": "/gone"}))
+    monkeypatch.setattr(
+        drawing.runner, "graphviz_env", _cached({**os.environ, "GVBINDIR": "/gone"})
+    )
     root = parse(drawing.version_svg(version))
     assert len(groups(root, "activity")) == 4
 

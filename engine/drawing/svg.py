@@ -1,0 +1,165 @@
+"""Rewriting Graphviz's SVG for the page.
+
+Classes and ``data-key`` attributes for CSS and scripts, titles and badges,
+and the editor's affordances (focusable elements with roles and names, wide
+invisible hit lines on edges), all with ElementTree.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+
+from engine.core.graph import KIND_LABELS
+from engine.drawing import dot
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", XLINK_NS)
+
+
+def _tag(name: str) -> str:
+    return f"{{{SVG_NS}}}{name}"
+
+
+def words(classes: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Class names; a string "state-done path-taken" is two classes, not its characters."""
+    if isinstance(classes, str):
+        return tuple(classes.split())
+    return tuple(str(c) for c in classes or ())
+
+
+def _classes(base: str, extra: Iterable[str] | None) -> str:
+    words = base.split()
+    for word in extra or ():
+        for part in str(word).split():
+            if part not in words:
+                words.append(part)
+    return " ".join(words)
+
+
+def shape_box(group: ET.Element) -> tuple[float, float, float, float] | None:
+    """Bounding box (x0, y0, x1, y1) of a node's outline, read from its shapes."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for el in group:
+        if el.tag == _tag("ellipse"):
+            cx, cy = float(el.get("cx", 0)), float(el.get("cy", 0))
+            rx, ry = float(el.get("rx", 0)), float(el.get("ry", 0))
+            xs += [cx - rx, cx + rx]
+            ys += [cy - ry, cy + ry]
+        elif el.tag in (_tag("polygon"), _tag("path")):
+            raw = el.get("points") or el.get("d") or ""
+            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", raw)]
+            xs += numbers[0::2]
+            ys += numbers[1::2]
+    if not xs or not ys:
+        return None
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _add_badge(group: ET.Element, text: str) -> None:
+    box = shape_box(group)
+    if box is None:
+        return
+    _, y0, x1, _ = box
+    width = 8 + 6.5 * len(text)
+    badge = ET.SubElement(group, _tag("g"), {"class": "badge", "aria-hidden": "true"})
+    ET.SubElement(
+        badge,
+        _tag("rect"),
+        {
+            "x": f"{x1 - width / 2:.1f}",
+            "y": f"{y0 - 9:.1f}",
+            "width": f"{width:.1f}",
+            "height": "16",
+            "rx": "8",
+        },
+    )
+    label = ET.SubElement(
+        badge,
+        _tag("text"),
+        {"x": f"{x1:.1f}", "y": f"{y0 + 3:.1f}", "text-anchor": "middle"},
+    )
+    label.text = text
+
+
+def decorate(
+    raw: str,
+    nodes: list[dot.Node],
+    edges: list[dot.Edge],
+    *,
+    node_classes: Mapping[str, Iterable[str]],
+    edge_classes: Mapping[str, Iterable[str]],
+    node_badges: Mapping[str, object],
+    interactive: bool,
+) -> str:
+    root = ET.fromstring(raw[raw.index("<svg") :])
+    root.attrib.pop("width", None)
+    root.attrib.pop("height", None)
+    root.set("class", "process-graph")
+    root.set("role", "group" if interactive else "img")
+    root.set("aria-label", "Process graph")
+    labels = {n.key: n.label for n in nodes}
+    for group in list(root.iter(_tag("g"))):
+        ident = group.get("id", "")
+        if group.get("class") == "graph":
+            group.attrib.pop("id", None)
+            for child in list(group):
+                # The page background polygon would hide the canvas background.
+                if child.tag in (_tag("title"), _tag("polygon")):
+                    group.remove(child)
+                    break
+            continue
+        if ident.startswith("n") and ident[1:].isdigit():
+            _decorate_node(group, nodes[int(ident[1:])], node_classes, node_badges, interactive)
+        elif ident.startswith("e") and ident[1:].isdigit():
+            _decorate_edge(group, edges[int(ident[1:])], labels, edge_classes, interactive)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _set_title(group: ET.Element, text: str) -> None:
+    title = group.find(_tag("title"))
+    if title is None:
+        title = ET.Element(_tag("title"))
+        group.insert(0, title)
+    title.text = text
+
+
+def _decorate_node(group, node: dot.Node, node_classes, node_badges, interactive) -> None:
+    del group.attrib["id"]
+    kind_name = KIND_LABELS.get(node.kind, node.kind)
+    group.set("class", _classes(f"node activity kind-{node.kind}", node_classes.get(node.key)))
+    group.set("data-key", node.key)
+    group.set("data-kind", node.kind)
+    _set_title(group, f"{node.label} ({kind_name})")
+    badge = node_badges.get(node.key)
+    if badge not in (None, ""):
+        _add_badge(group, str(badge))
+    if interactive:
+        group.set("tabindex", "0")
+        group.set("role", "button")
+        group.set("aria-label", f"{node.label}, {kind_name}")
+
+
+def _decorate_edge(group, edge: dot.Edge, labels, edge_classes, interactive) -> None:
+    del group.attrib["id"]
+    group.set("class", _classes("edge transition", edge_classes.get(edge.key)))
+    group.set("data-key", edge.key)
+    group.set("data-source", edge.source)
+    group.set("data-target", edge.target)
+    source, target = labels.get(edge.source, edge.source), labels.get(edge.target, edge.target)
+    text = dot.edge_text(edge)
+    description = f"{source} to {target}" + (f": {text}" if text else "")
+    _set_title(group, description)
+    if interactive:
+        group.set("tabindex", "0")
+        group.set("role", "button")
+        group.set("aria-label", f"Transition {description}")
+        path = group.find(_tag("path"))
+        if path is not None:
+            # A wide invisible twin of the line makes short edges easy to hit.
+            hit = ET.Element(_tag("path"), {"class": "hit", "d": path.get("d", "")})
+            group.insert(list(group).index(path), hit)
