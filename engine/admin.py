@@ -261,8 +261,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
-    # The model's clean() applies the URL rules (scheme, no credentials, SSRF policy).
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    # Read-only: endpoints change only through engine.webhooks.endpoints (the
+    # designer's Webhooks page, the API), which checks every field, audits the
+    # change and shows a new secret once.
     list_display = ("url", "description", "enabled", "tenant_id", "created_at")
     list_filter = ("enabled",)
     search_fields = ("url", "description")

@@ -167,18 +167,24 @@ def test_a_user_without_the_publish_permission_is_not_offered_publish(client, dj
     assert version.status == VersionStatus.DRAFT
 
 
-def test_a_webhook_endpoint_with_a_private_address_is_refused_in_the_admin(admin_user_client):
-    from engine.models import WebhookEndpoint
+def test_webhook_endpoints_are_read_only_in_the_admin(admin_user_client):
+    """Endpoints change through engine.webhooks.endpoints (checked, audited), never the admin."""
+    from engine.models import AuditEvent, WebhookEndpoint
+    from engine.webhooks.endpoints import create_endpoint
 
-    response = admin_user_client.post(
-        reverse("admin:engine_webhookendpoint_add"),
-        {"url": "http://169.254.169.254/latest", "event_types": "[]", "headers": "{}"},
-    )
-    assert response.status_code == 200
-    assert not WebhookEndpoint.objects.exists()
     response = admin_user_client.post(
         reverse("admin:engine_webhookendpoint_add"),
         {"url": "https://hooks.example.com/waymark", "event_types": "[]", "headers": "{}"},
     )
-    assert response.status_code == 302
-    assert WebhookEndpoint.objects.get().secret.startswith("whsec_")
+    assert response.status_code == 403
+    assert not WebhookEndpoint.objects.exists()
+
+    endpoint = create_endpoint(url="https://hooks.example.com/waymark")
+    assert AuditEvent.objects.filter(action="webhook.created").exists()
+    listing = admin_user_client.get(reverse("admin:engine_webhookendpoint_changelist"))
+    assert "https://hooks.example.com/waymark" in listing.content.decode()
+    change_url = reverse("admin:engine_webhookendpoint_change", args=[endpoint.pk])
+    response = admin_user_client.post(change_url, {"url": "http://169.254.169.254/latest"})
+    assert response.status_code == 403
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://hooks.example.com/waymark"
