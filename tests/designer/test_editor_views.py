@@ -127,6 +127,32 @@ def test_each_kind_shows_its_fields(designer, version, kind, fields):
         assert f'name="activity-{field}"' in body
 
 
+@pytest.mark.parametrize("kind", ["automatic", "signal"])
+def test_no_sla_fields_where_no_sla_is_tracked(designer, version, kind):
+    # Only human tasks get SLA marks: the other kinds do not offer fields nothing reads.
+    svc.add_activity(version, kind, key="thing", x=200, y=200)
+    body = text(designer.get(BASE + "activities/thing/", **HX))
+    assert 'name="activity-name"' in body
+    assert "sla_warn" not in body and "sla_duration" not in body
+    assert "SLA" not in body
+
+
+def test_a_field_shows_its_label_help_and_required_mark(designer, version):
+    svc.add_activity(version, "automatic", key="pay", name="Pay", x=200, y=200)
+    body = text(designer.get(BASE + "activities/pay/", **HX))
+    # Labels and help come from the table of kinds; the help is linked to its input.
+    assert "Retry: max attempts" in body
+    assert 'id="id_activity-handler_helptext"' in body
+    assert 'aria-describedby="id_activity-handler_helptext"' in body
+    assert re.search(r"Retry: max attempts <span class=\"required-mark\"", body)
+
+
+def test_a_read_only_form_marks_nothing_required(viewer, version):
+    body = text(viewer.get(BASE + f"transitions/{start_end(version).key}/", **HX))
+    assert 'name="transition-priority"' in body
+    assert "required-mark" not in body
+
+
 def test_selecting_a_transition_shows_its_form(designer, version):
     key = start_end(version).key
     body = text(designer.get(BASE + f"transitions/{key}/", **HX))
@@ -421,6 +447,35 @@ def test_a_graphviz_failure_is_explained_on_the_page(designer, version, monkeypa
     assert response.status_code == 200
     assert "Graphviz is not installed" in text(response)
     assert 'aria-label="Activities"' in text(response)  # the table still works
+
+
+def test_the_problems_panel_needs_no_graphviz(designer, version, monkeypatch):
+    from engine import drawing
+
+    def broken(*args, **kwargs):
+        raise drawing.DrawingError("Graphviz is not installed.")
+
+    drawing.clear_caches()
+    monkeypatch.setattr(drawing.runner, "run_graphviz", broken)
+    svc.add_activity(version, "automatic", key="pay", name="Pay", x=200, y=200)
+    response = designer.get(BASE + "problems/", **HX)
+    assert response.status_code == 200
+    body = text(response)
+    assert "Graphviz" not in body
+    assert 'hx-get="' + BASE + 'activities/pay/"' in body  # the problem links to its activity
+    # The canvas alone does draw, and says so when it cannot.
+    assert "Graphviz is not installed" in text(designer.get(BASE + "canvas/", **HX))
+
+
+def test_the_canvas_fragment_marks_problems_and_the_selection(designer, version):
+    svc.add_activity(version, "automatic", key="pay", name="Pay", x=200, y=200)
+    body = text(designer.get(BASE + "canvas/?sel=a:pay", **HX))
+    assert re.search(
+        r'class="node activity kind-automatic has-error selected"[^>]*data-key="pay"', body
+    )
+    assert "Undo" not in body and 'id="properties"' not in body
+    gone = text(designer.get(BASE + "canvas/?sel=a:gone", **HX))
+    assert "selected" not in gone
 
 
 def test_address_bar_follows_the_selection(designer, version):
