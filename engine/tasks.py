@@ -1,7 +1,9 @@
 """Django-Q2 entry points. Thin: they take ids, call one function, return a summary.
 
+The dotted paths of these functions are stored in queued messages and in the
+``Schedule`` rows of running deployments: keep their names and arguments.
 A message may be lost, delayed or delivered twice; each function re-reads the
-rows and does nothing when the work is already done (see engine.executor).
+rows and does nothing when the work is already done (see engine.runtime).
 """
 
 from __future__ import annotations
@@ -10,39 +12,33 @@ from typing import Any
 
 
 def run_workitem(workitem_id: int, lock_version: int | None = None) -> int:
-    from engine import executor
+    from engine.runtime import worker
 
-    return executor.run_workitem(workitem_id, lock_version)
+    return worker.run_workitem(workitem_id, lock_version)
 
 
 def compensate_workitem(workitem_id: int) -> bool:
-    from engine import executor
+    from engine.runtime import compensation
 
-    return executor.compensate_workitem(workitem_id)
-
-
-def fire_timers() -> int:
-    from engine import timers
-
-    return timers.fire_due()
+    return compensation.compensate_workitem(workitem_id)
 
 
 def timeout_scan() -> int:
-    from engine import scans
+    from engine.services import scans
 
     return scans.timeout_scan()
 
 
 def sla_scan() -> dict[str, int]:
-    from engine import scans
+    from engine.services import scans
 
     return scans.sla_scan()
 
 
 def reconcile() -> dict[str, int]:
-    from engine import reconciler
+    from engine.services import scans
 
-    return reconciler.reconcile()
+    return scans.reconcile()
 
 
 def workitem_action(workitem_id: int, action: str = "forward", kwargs: dict | None = None) -> Any:

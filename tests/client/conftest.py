@@ -27,7 +27,7 @@ class DraftOnly(Workflow):
 @pytest.fixture
 def processes(settings):
     """review (waits for a person; input schema needs customer), quick (ends at once), a draft."""
-    from engine.executor import clear_graph_cache
+    from engine.models.definitions import clear_graph_cache
     from engine.services import definitions
 
     settings.WAYMARK_SCHEDULER_BACKEND = "immediate"

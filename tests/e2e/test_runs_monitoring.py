@@ -33,7 +33,7 @@ def fragile(ctx):
 @pytest.fixture
 def engine_inline(settings):
     """Automatic steps run right after each request's commit, as a worker would."""
-    from engine.executor import clear_graph_cache
+    from engine.models.definitions import clear_graph_cache
 
     settings.WAYMARK_SCHEDULER_BACKEND = "immediate"
     clear_graph_cache()

@@ -109,10 +109,10 @@ class Engine:
         self._capture = capture
 
     def __getattr__(self, name):
-        from engine import executor, reconciler, scans, timers
-        from engine.services import runtime
+        from engine.runtime import compensation, reconciler, timers, worker
+        from engine.services import runtime, scans
 
-        for module in (runtime, timers, scans, reconciler, executor):
+        for module in (runtime, timers, scans, reconciler, worker, compensation):
             fn = getattr(module, name, None)
             if callable(fn):
                 break
@@ -132,7 +132,7 @@ class Engine:
 
 @pytest.fixture
 def wm(settings, django_capture_on_commit_callbacks, db):
-    from engine.executor import clear_graph_cache
+    from engine.models.definitions import clear_graph_cache
 
     settings.WAYMARK_SCHEDULER_BACKEND = "immediate"
     clear_graph_cache()

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
-from engine import executor
 from engine.models import AuditEvent, ProcessInstance, RunState, WorkItem, WorkItemState
+from engine.models.definitions import clear_graph_cache
+from engine.runtime import worker
 from engine.services import runtime
 from tests.engine.conftest import deploy
 
@@ -36,7 +37,7 @@ def postgres_only(settings):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
     settings.WAYMARK_SCHEDULER_BACKEND = "immediate"
-    executor.clear_graph_cache()
+    clear_graph_cache()
 
 
 def in_threads(count, target):
@@ -121,7 +122,7 @@ def test_duplicate_messages_racing_record_the_step_once(tmp_path):
         # Enqueued to the ORM broker on commit; nobody consumes it here.
         run = runtime.start_run("dupes", {"log": str(log)})
     item = run.workitems.get(activity_key="a")
-    results = in_threads(4, lambda i: executor.run_workitem(item.pk, item.lock_version))
+    results = in_threads(4, lambda i: worker.run_workitem(item.pk, item.lock_version))
     assert sorted(results) == [0, 0, 0, 1], results
     run.refresh_from_db()
     assert run.state == RunState.COMPLETED and run.data["n"] == 1

@@ -10,9 +10,11 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from engine import executor, handlers
+from engine import handlers
 from engine.handlers import handler
 from engine.models import AuditEvent, IncidentKind, RunState, Version, WorkItemState
+from engine.models.definitions import clear_graph_cache
+from engine.runtime import compensation
 from engine.services import definitions
 from tests.engine.conftest import deploy
 
@@ -94,7 +96,7 @@ def test_a_published_handler_no_longer_registered_falls_out_with_an_incident(wm,
         code="retired",
     )
     del registry["test.retired"]  # a deploy removed it after the version was published
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = wm.start_run("retired")
     run.refresh_from_db()
     item = run.workitems.get(activity_key="a")
@@ -161,7 +163,7 @@ def test_a_compensation_handler_that_exits_is_recorded_as_failed(wm):
     run = wm.start_run("undo")
     item = run.workitems.get(activity_key="a")
     assert item.state == WorkItemState.FALLOUT
-    assert executor.compensate_workitem(item.pk) is False
+    assert compensation.compensate_workitem(item.pk) is False
     failed = AuditEvent.objects.get(action="workitem.compensation_failed", workitem=item)
     assert "sys.exit(3)" in failed.metadata["error"]
     item.refresh_from_db()

@@ -4,9 +4,10 @@ import threading
 
 import pytest
 
-from engine import executor, timers
 from engine.handlers import HandlerResult, UnknownHandler, as_result, exists, handler, resolve
 from engine.models import IncidentKind, RunState, WorkItemState
+from engine.models.definitions import clear_graph_cache
+from engine.runtime import timers, worker
 from tests.engine.conftest import deploy
 
 
@@ -67,7 +68,7 @@ def test_bad_handlers_fall_out_with_a_clear_error(wm, name):
     from engine.models import Activity
 
     Activity.objects.filter(key="a").update(handler=name, retry_max_attempts=1)
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = wm.start_run("bad")
     run.refresh_from_db()
     item = run.workitems.get(activity_key="a")
@@ -86,7 +87,7 @@ def test_an_engine_error_while_recording_becomes_an_incident(wm, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("bug in the engine")
 
-    monkeypatch.setattr(executor, "_record_success", broken)
+    monkeypatch.setattr(worker, "_record_success", broken)
     run = wm.start_run("oops")
     run.refresh_from_db()
     assert run.state == RunState.FAILED

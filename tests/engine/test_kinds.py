@@ -74,6 +74,7 @@ def test_a_published_graph_is_cached_and_a_draft_is_read_fresh(django_assert_num
     version = deploy(
         [{"key": "a", "kind": "automatic", "handler": "test.noop"}], ["start>a", "a>end"]
     )
+    version.refresh_from_db()  # (published by deploy)
     first = version.graph()
     with django_assert_num_queries(0):
         assert Version.graph_of(version.pk) is first

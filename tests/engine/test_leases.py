@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from engine import executor, leases, reconciler, scheduler
+from engine import leases, scheduler
 from engine.handlers import handler
 from engine.models import (
     AuditEvent,
@@ -19,6 +19,8 @@ from engine.models import (
     WorkItem,
     WorkItemState,
 )
+from engine.models.definitions import clear_graph_cache
+from engine.runtime import reconciler, worker
 from engine.services import runtime
 from engine.services.errors import EngineError
 from tests.engine.conftest import CALLS, deploy
@@ -164,7 +166,7 @@ def test_a_lost_message_is_sent_again_without_counting_an_attempt(
 ):
     time_machine.move_to(T0, tick=False)
     settings.WAYMARK_SCHEDULER_BACKEND = "immediate"
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = runtime.start_run(deploy_one(), {"n": 0})  # on-commit never runs: the message is lost
     item = item_of(run)
     original = item.lock_version
@@ -177,7 +179,7 @@ def test_a_lost_message_is_sent_again_without_counting_an_attempt(
     item.refresh_from_db()
     assert item.lock_version == original and item.attempts == 0  # a copy, not an attempt
     # The original message turning up late still runs the step; the copy then does nothing.
-    assert executor.run_workitem(item.pk, original) == 1
+    assert worker.run_workitem(item.pk, original) == 1
     for callback in sent:
         callback()
     run.refresh_from_db()
@@ -191,11 +193,11 @@ def test_a_slow_step_whose_lease_is_renewed_is_neither_resent_nor_counted(
 ):
     time_machine.move_to(T0, tick=False)
     settings.WAYMARK_SCHEDULER_BACKEND = "immediate"
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = runtime.start_run(deploy_one(), {"n": 0})
     item = item_of(run)
     swept = []
-    original = executor.handlers.resolve
+    original = worker.handlers.resolve
 
     def resolve(name):
         fn = original(name)
@@ -210,8 +212,8 @@ def test_a_slow_step_whose_lease_is_renewed_is_neither_resent_nor_counted(
 
         return slow
 
-    monkeypatch.setattr(executor.handlers, "resolve", resolve)
-    assert executor.run_workitem(item.pk, item.lock_version) == 1
+    monkeypatch.setattr(worker.handlers, "resolve", resolve)
+    assert worker.run_workitem(item.pk, item.lock_version) == 1
     assert swept == [0] * 5
     item.refresh_from_db()
     assert item.state == WorkItemState.COMPLETED and item.attempts == 0
@@ -222,11 +224,11 @@ def test_a_slow_step_whose_lease_is_renewed_is_neither_resent_nor_counted(
 def test_the_heartbeat_thread_renews_a_running_step(sent, settings, calls, monkeypatch):
     """Real time, a real thread with its own connection (bounded waits, no timing asserts)."""
     settings.WAYMARK_STEP_LEASE_SECONDS = 1.5
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = runtime.start_run(deploy_one(), {"n": 0})  # its message is kept, not sent
     item = item_of(run)
     seen = []
-    original = executor.handlers.resolve
+    original = worker.handlers.resolve
 
     def resolve(name):
         fn = original(name)
@@ -244,8 +246,8 @@ def test_the_heartbeat_thread_renews_a_running_step(sent, settings, calls, monke
 
         return slow
 
-    monkeypatch.setattr(executor.handlers, "resolve", resolve)
-    assert executor.run_workitem(item.pk, item.lock_version) == 1
+    monkeypatch.setattr(worker.handlers, "resolve", resolve)
+    assert worker.run_workitem(item.pk, item.lock_version) == 1
     ((first, renewed, died),) = seen
     assert renewed > first and died == 0
     item.refresh_from_db()
@@ -271,7 +273,7 @@ def sent(settings, monkeypatch):
 def test_a_forward_delivered_twice_runs_the_handler_once(
     sent, db, calls, monkeypatch, django_capture_on_commit_callbacks
 ):
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = runtime.start_run(deploy_one(), {"n": 0})  # its own step message: never delivered
     item = item_of(run)
     sent.clear()
@@ -282,7 +284,7 @@ def test_a_forward_delivered_twice_runs_the_handler_once(
 
     from engine import tasks
 
-    original = executor.handlers.resolve
+    original = worker.handlers.resolve
     nested = []
 
     def resolve(name):
@@ -295,7 +297,7 @@ def test_a_forward_delivered_twice_runs_the_handler_once(
 
         return racing
 
-    monkeypatch.setattr(executor.handlers, "resolve", resolve)
+    monkeypatch.setattr(worker.handlers, "resolve", resolve)
     assert tasks.workitem_action(pk, action, kwargs) == 1
     assert nested == [0]
     assert tasks.workitem_action(pk, action, kwargs) == 0  # and once more, afterwards
@@ -308,10 +310,10 @@ def test_a_forward_delivered_twice_runs_the_handler_once(
 
 def test_a_forward_without_a_version_cannot_take_a_running_step(sent, db, calls, monkeypatch):
     """A message sent before the upgrade (no version) finds the step leased and does nothing."""
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = runtime.start_run(deploy_one(), {"n": 0})
     item = item_of(run)
-    original = executor.handlers.resolve
+    original = worker.handlers.resolve
     nested = []
 
     def resolve(name):
@@ -324,7 +326,7 @@ def test_a_forward_without_a_version_cannot_take_a_running_step(sent, db, calls,
 
         return racing
 
-    monkeypatch.setattr(executor.handlers, "resolve", resolve)
+    monkeypatch.setattr(worker.handlers, "resolve", resolve)
     assert runtime.workitem_action(item.pk, "forward") == 1
     assert nested == [0] and len(calls["test.add_one"]) == 1
 

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 
-from engine import executor, reconciler, scheduler
+from engine import scheduler
 from engine.models import AuditEvent, RunState, WorkItem, WorkItemState
+from engine.models.definitions import clear_graph_cache
+from engine.runtime import reconciler, timers, worker
 from tests.engine.conftest import deploy
 
 T0 = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
@@ -97,7 +99,7 @@ def test_audit_can_be_turned_off(wm, settings):
 def ready_item(settings, db, calls, django_capture_on_commit_callbacks):
     """A run whose first step is READY and whose message was never sent."""
     settings.WAYMARK_SCHEDULER_BACKEND = "immediate"
-    executor.clear_graph_cache()
+    clear_graph_cache()
     deploy(
         [{"key": "a", "kind": "automatic", "handler": "test.add_one"}],
         ["start>a", "a>end"],
@@ -111,8 +113,8 @@ def ready_item(settings, db, calls, django_capture_on_commit_callbacks):
 
 def test_a_message_delivered_twice_is_a_no_op(ready_item, calls):
     version = ready_item.lock_version
-    assert executor.run_workitem(ready_item.pk, version) == 1
-    assert executor.run_workitem(ready_item.pk, version) == 0
+    assert worker.run_workitem(ready_item.pk, version) == 1
+    assert worker.run_workitem(ready_item.pk, version) == 0
     assert len(calls["test.add_one"]) == 1
     run = ready_item.instance
     run.refresh_from_db()
@@ -120,7 +122,7 @@ def test_a_message_delivered_twice_is_a_no_op(ready_item, calls):
 
 
 def test_a_stale_message_is_ignored(ready_item, calls):
-    assert executor.run_workitem(ready_item.pk, ready_item.lock_version + 7) == 0
+    assert worker.run_workitem(ready_item.pk, ready_item.lock_version + 7) == 0
     assert "test.add_one" not in calls
 
 
@@ -135,13 +137,13 @@ def test_a_duplicate_arriving_while_the_step_runs_is_a_no_op(ready_item, calls, 
 
         def racing(ctx):
             if not nested:  # the same message, taken by another worker meanwhile
-                nested.append(executor.run_workitem(ready_item.pk, ready_item.lock_version))
+                nested.append(worker.run_workitem(ready_item.pk, ready_item.lock_version))
             return fn(ctx)
 
         return racing
 
     monkeypatch.setattr(handlers, "resolve", resolve)
-    assert executor.run_workitem(ready_item.pk, ready_item.lock_version) == 1
+    assert worker.run_workitem(ready_item.pk, ready_item.lock_version) == 1
     assert nested == [0]
     assert len(calls["test.add_one"]) == 1
     run = ready_item.instance
@@ -175,15 +177,15 @@ def test_a_result_is_recorded_once_when_a_worker_stalls_past_its_lease(
                 )
                 assert reconciler.expire_leases() == 1
                 retry = Timer.objects.get(workitem=ready_item, fired_at=None)
-                assert executor.fire_timer(retry.pk, retry.due_at)
+                assert timers.fire_timer(retry.pk, retry.due_at)
                 item = WorkItem.objects.get(pk=ready_item.pk)
-                overtaken.append(executor.run_workitem(item.pk, item.lock_version))
+                overtaken.append(worker.run_workitem(item.pk, item.lock_version))
             return fn(ctx)
 
         return slow
 
     monkeypatch.setattr(handlers, "resolve", resolve)
-    assert executor.run_workitem(ready_item.pk, ready_item.lock_version) == 0
+    assert worker.run_workitem(ready_item.pk, ready_item.lock_version) == 0
     assert overtaken == [1]
     assert [c.attempt for c in calls["test.add_one"]] == [2, 1]
     assert len({c.idempotency_key for c in calls["test.add_one"]}) == 1
@@ -206,7 +208,7 @@ def test_the_reconciler_resends_lost_work(
     run.refresh_from_db()
     assert run.state == RunState.COMPLETED and len(calls["test.add_one"]) == 1
     # The original message, arriving late, finds the version changed.
-    assert executor.run_workitem(ready_item.pk, ready_item.lock_version) == 0
+    assert worker.run_workitem(ready_item.pk, ready_item.lock_version) == 0
 
 
 # Scheduler backends ------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def test_django_q_backend_in_sync_mode_runs_the_chain(
 
     settings.WAYMARK_SCHEDULER_BACKEND = "django_q"
     monkeypatch.setattr(Conf, "SYNC", True)
-    executor.clear_graph_cache()
+    clear_graph_cache()
     deploy(
         [
             {"key": "a", "kind": "automatic", "handler": "test.add_one"},

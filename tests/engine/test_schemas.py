@@ -12,12 +12,12 @@ import json
 import pytest
 from django.urls import reverse
 
-from engine import executor
 from engine.definition_format import DefinitionFileError
+from engine.errors import InvalidData
 from engine.models import Activity, Process, ProcessInstance, WorkItemState
+from engine.models.definitions import clear_graph_cache
 from engine.schemas import apply_defaults, check_schema, validate
 from engine.services import definitions as svc
-from engine.services.errors import InvalidData
 from tests.engine.conftest import deploy
 from tests.schema_sentinel import OUTSIDE, SECRET
 
@@ -253,7 +253,7 @@ def test_a_stored_outside_reference_in_a_form_is_a_clear_error_on_complete(
         [{"key": "check", "kind": "human", "roles": ["approvers"]}], ["start>check", "check>end"]
     )
     Activity.objects.filter(key="check").update(form_schema={"$ref": outside_refs[1]})
-    executor.clear_graph_cache()
+    clear_graph_cache()
     run = wm.start_run(Process.objects.get().code)
     task = run.workitems.get(activity_key="check")
     with pytest.raises(InvalidData, match="points outside this schema") as info:

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError, call_command
 
-from engine import scans, tenancy
+from engine import tenancy
 from engine.models import AuditEvent, Process, ProcessInstance, RunState, Timer
+from engine.services import scans
 from tests.engine.conftest import deploy
 
 T0 = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)

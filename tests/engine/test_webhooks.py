@@ -11,10 +11,10 @@ import requests_hardened.ip_filter_adapter as ip_filter_adapter
 from django.core.management import CommandError, call_command
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from engine import audit
 from engine.conf import waymark_setting
+from engine.errors import InvalidData, NotAllowed
 from engine.models import AuditEvent, WebhookDelivery, WebhookEndpoint
-from engine.services.errors import InvalidData, NotAllowed
+from engine.runtime import audit
 from engine.webhooks import delivery, endpoints
 from engine.webhooks.signing import signature_headers
 from tests.engine.conftest import deploy

@@ -6,7 +6,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engine import reconciler, scans
+from engine.services import scans
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         sla = scans.sla_scan(tenant=scope)
         # The reconciler (lost messages, dead workers, due webhooks) is housekeeping
         # for the whole installation, run by every invocation.
-        fixed = reconciler.reconcile()
+        fixed = scans.reconcile()
         where = f"tenant {tenant}: " if scope else ""
         self.stdout.write(
             f"{where}timers fired: {fired}; SLA warned: {sla['warned']}, "

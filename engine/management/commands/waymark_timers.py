@@ -5,8 +5,10 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from engine import scheduler, timers
+from engine import scheduler
 from engine.conf import waymark_setting
+from engine.runtime import timers
+from engine.services import scans
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -27,7 +29,12 @@ class Command(BaseCommand):
         if not once:
             self.stdout.write(f"Waymark timer loop: polling every {poll}s (Ctrl-C to stop)")
         try:
-            timers.run_loop(poll=poll, stop=stop, max_cycles=1 if once else None)
+            timers.run_loop(
+                poll=poll,
+                stop=stop,
+                housekeeping=scans.reconcile,
+                max_cycles=1 if once else None,
+            )
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

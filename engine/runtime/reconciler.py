@@ -2,7 +2,7 @@
 
 The engine's tables say what is due, so a lost message or a dead worker never
 loses a run. A READY step stops moving in one of two ways, told apart by its
-lease (see ``engine.leases``):
+lease (see ``engine.runtime.leases``):
 
 - **Its message was lost before any worker took it.** The Redis broker loses
   the messages a killed cluster had fetched; a rotated SECRET_KEY makes queued
@@ -19,14 +19,16 @@ lease (see ``engine.leases``):
   attempt, recorded like a handler's exception with the error "the worker
   running this step died (lease expired)": the step is retried per the
   activity's retry policy and falls out with an incident after its last
-  attempt (``executor.record_dead_worker``).
+  attempt (``engine.runtime.worker.record_dead_worker``).
 
 A handler may run as long as it needs: its worker renews the lease meanwhile,
-so a slow step is never sent twice. The timer loop (``manage.py
-waymark_timers``) sweeps every few seconds, so a lost message is sent again
-within about ``WAYMARK_RECONCILE_AFTER_SECONDS`` and a dead worker's step is
-counted within about ``WAYMARK_STEP_LEASE_SECONDS`` (plus the sweep interval);
-the Django-Q2 schedule ``waymark.reconcile`` is a slower safety net.
+so a slow step is never sent twice. The whole sweep (these two, kept signals,
+webhook deliveries) is ``engine.services.scans.reconcile``, run by the timer
+loop (``manage.py waymark_timers``) every few seconds, so a lost message is
+sent again within about ``WAYMARK_RECONCILE_AFTER_SECONDS`` and a dead
+worker's step is counted within about ``WAYMARK_STEP_LEASE_SECONDS`` (plus the
+sweep interval); the Django-Q2 schedule ``waymark.reconcile`` is a slower
+safety net.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from engine.conf import waymark_setting
-from engine.executor import ACTIVE_RUN, Effects, record_dead_worker
 from engine.models import WorkItem, WorkItemState
+from engine.runtime.effects import Effects
+from engine.runtime.locks import ACTIVE_RUN
+from engine.runtime.worker import record_dead_worker
 
 log = logging.getLogger("engine.reconciler")
 
@@ -65,7 +69,7 @@ def redispatch_lost(now: datetime | None = None, limit: int = BATCH) -> int:
             dispatched_at=now
         ):
             effects = Effects()
-            effects.ready.append((pk, lock_version))
+            effects.send(pk, lock_version)
             effects.schedule()
             sent += 1
     return sent
@@ -91,18 +95,3 @@ def expire_leases(now: datetime | None = None, limit: int = BATCH) -> int:
         except Exception:  # one broken step must not keep the others stuck
             log.exception("could not record the dead worker of workitem %s", pk)
     return counted
-
-
-def reconcile(now: datetime | None = None) -> dict[str, int]:
-    """One sweep: dead workers' steps counted, lost steps sent again, kept signals
-    matched, expired signals dropped, webhook deliveries that are due sent."""
-    from engine.services import signals
-    from engine.webhooks import delivery
-
-    return {
-        "workers_died": expire_leases(now),
-        "redispatched": redispatch_lost(now),
-        "signals_matched": signals.match_pending(now),
-        "signals_expired": signals.expire_pending(now),
-        "webhooks_sent": delivery.send_due(now),  # retries that are due, lost messages
-    }

@@ -1,22 +1,26 @@
-"""The timeout scan and the SLA scan: time-zone aware, idempotent, safe to run anywhere.
+"""The periodic sweeps: the timeout scan, the SLA scan and the reconciler's sweep.
 
-Both compare aware UTC timestamps stored on the rows with ``timezone.now()``
-and change a row only in a transaction that re-checks it under its run's
-lock, so running a scan twice (or in two places at once) changes nothing the
-second time.
+Time-zone aware, idempotent, safe to run anywhere: they compare aware UTC
+timestamps stored on the rows with ``timezone.now()`` and change a row only
+in a transaction that re-checks it under its run's lock, so running a scan
+twice (or in two places at once) changes nothing the second time.
 
 - The timeout scan fires every due timer (timer activities, timeouts, retry
-  backoffs): the same work as the timer loop, as a safety net on Django-Q2's
-  schedule or cron.
+  backoffs): the same work as the timer loop (``engine.runtime.timers``), as a
+  safety net on Django-Q2's schedule or cron.
 - The SLA scan marks human workitems warned once (``sla_warned_at``) and
   breached once (``sla_breached_at``), records ``sla.warned`` /
   ``sla.breached``, e-mails the assignee or candidates when
   ``WAYMARK_SLA_NOTIFY``, and on breach offers the task to its activity's
   roles again when ``WAYMARK_SLA_AUTO_ASSIGN`` (escalation).
+- ``reconcile`` is one sweep of housekeeping: dead workers' steps counted,
+  lost steps sent again (``engine.runtime.reconciler``), kept signals matched
+  and expired, webhook deliveries that are due sent.
 
-Both take an optional ``tenant`` (``{"tenant_id": ...}``, as engine.tenancy's
-resolver returns): only runs of that tenant, through ``tenancy.scoped_to``
-(so a custom ``WAYMARK_TENANT_FILTER`` applies). The default is every tenant.
+The scans take an optional ``tenant`` (``{"tenant_id": ...}``, as
+engine.tenancy's resolver returns): only runs of that tenant, through
+``tenancy.scoped_to`` (so a custom ``WAYMARK_TENANT_FILTER`` applies). The
+default is every tenant.
 """
 
 from __future__ import annotations
@@ -27,20 +31,18 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from engine import tenancy, timers
+from engine import tenancy
 from engine.conf import waymark_setting
 from engine.core.states import HUMAN_OPEN_STATES
-from engine.executor import (
-    ACTIVE_RUN,
-    TIMER_COLUMNS,
-    Effects,
-    _audit,
-    fire_timer,
-    graph_for,
-    lock_run,
-    set_candidates,
-)
 from engine.models import ProcessInstance, Timer, WorkItem, WorkItemState
+from engine.runtime import reconciler, timers
+from engine.runtime.audit import record
+from engine.runtime.effects import Effects
+from engine.runtime.kinds import set_candidates
+from engine.runtime.locks import ACTIVE_RUN, bump, lock_workitem
+from engine.services import signals
+from engine.services.notifications import recipients
+from engine.webhooks import delivery
 
 BATCH = 1000
 HUMAN_OPEN = sorted(HUMAN_OPEN_STATES)
@@ -51,9 +53,10 @@ def _runs_of(tenant: dict) -> QuerySet:
 
 
 def timeout_scan(now: datetime | None = None, tenant: dict | None = None) -> int:
+    """Fire the due timers (of ``tenant``'s runs only, when given); returns how many fired."""
     if tenant is None:
         return timers.fire_due(now)
-    # The timer loop's query (engine.timers.due_timers) narrowed to the tenant's runs.
+    # The timer loop's query (engine.runtime.timers.due_timers) narrowed to the tenant's runs.
     rows = (
         Timer.objects.filter(
             fired_at=None,
@@ -62,12 +65,13 @@ def timeout_scan(now: datetime | None = None, tenant: dict | None = None) -> int
             instance__in=_runs_of(tenant),
         )
         .order_by("due_at", "pk")
-        .values(*TIMER_COLUMNS)[:BATCH]
+        .values(*timers.TIMER_COLUMNS)[:BATCH]
     )
-    return sum(1 for row in list(rows) if fire_timer(row["id"], now, row=row))
+    return sum(1 for row in list(rows) if timers.fire_timer(row["id"], now, row=row))
 
 
 def sla_scan(now: datetime | None = None, tenant: dict | None = None) -> dict[str, int]:
+    """Mark the human tasks past their SLA warning or breach; returns how many of each."""
     if not waymark_setting("SLA_ENABLED"):
         return {"warned": 0, "breached": 0}
     now = now or timezone.now()
@@ -88,36 +92,29 @@ def sla_scan(now: datetime | None = None, tenant: dict | None = None) -> dict[st
 
 
 def _mark(pk: int, run_id: int, now: datetime, *, breach: bool) -> int:
-    from engine.services.notifications import recipients
-
     field = "sla_breached_at" if breach else "sla_warned_at"
     effects = Effects()
     with transaction.atomic():
-        run = lock_run(run_id)
-        workitem = WorkItem.objects.get(pk=pk)
-        if workitem.state not in HUMAN_OPEN_STATES or getattr(workitem, field) is not None:
+        locked = lock_workitem(pk, run_id=run_id, states=HUMAN_OPEN_STATES)
+        if locked is None or getattr(locked[1], field) is not None:
             return 0
+        run, workitem = locked
         setattr(workitem, field, now)
         changed = [field]
         if breach and workitem.sla_warned_at is None:
             workitem.sla_warned_at = now  # a breach implies the warning
             changed.append("sla_warned_at")
         metadata = {"due": (workitem.sla_breach_at if breach else workitem.sla_warn_at).isoformat()}
-        escalate = breach and waymark_setting("SLA_AUTO_ASSIGN")
-        roles = ()
-        if escalate:
-            roles = graph_for(run.version_id).activity(workitem.activity_key).roles
-            escalate = bool(roles)
+        roles = workitem.activity.roles if breach and waymark_setting("SLA_AUTO_ASSIGN") else ()
         previous = workitem.state
-        if escalate:
+        if roles:
             workitem.state = WorkItemState.OFFERED
             workitem.assignee = None
             workitem.delegated_by = None
             workitem.claimed_at = None
             changed += ["state", "assignee", "delegated_by", "claimed_at"]
-        workitem.lock_version += 1
-        workitem.save(update_fields=[*changed, "lock_version"])
-        _audit(
+        bump(workitem, *changed)
+        record(
             "sla.breached" if breach else "sla.warned",
             run,
             workitem,
@@ -125,18 +122,39 @@ def _mark(pk: int, run_id: int, now: datetime, *, breach: bool) -> int:
             status_to=workitem.state,
             metadata=metadata,
         )
-        if escalate:
-            set_candidates(workitem, groups=roles)
-            _audit(
-                "workitem.escalated",
-                run,
-                workitem,
-                status_from=previous,
-                status_to=workitem.state,
-                metadata={"offered_to": list(roles)},
-            )
-        if waymark_setting("SLA_NOTIFY"):
-            for user_id in recipients(workitem):
-                effects.notify.append((user_id, [workitem.pk]))
+        if roles:
+            _escalate(run, workitem, previous, roles)
+        _notify(workitem, effects)
         effects.schedule()
     return 1
+
+
+def _escalate(run: ProcessInstance, workitem: WorkItem, previous: str, roles) -> None:
+    """Offer a breached task to its activity's roles again."""
+    set_candidates(workitem, groups=roles)
+    record(
+        "workitem.escalated",
+        run,
+        workitem,
+        status_from=previous,
+        status_to=workitem.state,
+        metadata={"offered_to": list(roles)},
+    )
+
+
+def _notify(workitem: WorkItem, effects: Effects) -> None:
+    if waymark_setting("SLA_NOTIFY"):
+        for user_id in recipients(workitem):
+            effects.notify.append((user_id, [workitem.pk]))
+
+
+def reconcile(now: datetime | None = None) -> dict[str, int]:
+    """One sweep: dead workers' steps counted, lost steps sent again, kept signals
+    matched, expired signals dropped, webhook deliveries that are due sent."""
+    return {
+        "workers_died": reconciler.expire_leases(now),
+        "redispatched": reconciler.redispatch_lost(now),
+        "signals_matched": signals.match_pending(now),
+        "signals_expired": signals.expire_pending(now),
+        "webhooks_sent": delivery.send_due(now),  # retries that are due, lost messages
+    }

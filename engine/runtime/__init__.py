@@ -1,0 +1,22 @@
+"""The engine at run time: moves runs through their graphs, durably.
+
+One module per job (docs/architecture.md has the map):
+
+- ``locks``        the run lock and why; the lock-re-read-check-bump ritual
+- ``statements``   the precompiled SQL of the hot path (Django internals, isolated)
+- ``walk``         ``Walk``: visit activities, route, settle the run's state
+- ``kinds``        the activity kinds as a table: how a run enters each one
+- ``signals``      signal waits: correlation, kept signals, waking
+- ``worker``       one automatic step in a worker (claim, handler, record, chain)
+- ``compensation`` a fallen-out step's compensation handler
+- ``timers``       the timer loop and firing one timer
+- ``reconciler``   re-sending lost steps, counting dead workers' steps
+- ``leases``       step leases and the heartbeat that renews them
+- ``data``         run data: size cap, JSON round trips, dates
+- ``effects``      what a transaction queues for after it commits
+- ``audit``        ``record``: the one way to write an audit event
+- ``scheduler``    the queue backends (Django-Q2, cron, immediate)
+
+The runtime imports the core and the models, never the services or the
+doors; the services call it.
+"""

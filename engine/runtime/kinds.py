@@ -1,0 +1,382 @@
+"""Activity kinds at run time: how a run enters each kind, and what wakes it.
+
+``ENTRIES`` is the table the walk dispatches through, keyed by kind; the
+fields each kind has and what wakes it are declared once in
+``engine.core.kinds``. A new kind of activity is one entry there, one here
+(its ``enter`` function), and its tests.
+
+What wakes a run waiting at each kind, by ``engine.core.kinds.Wake``:
+
+- PERSON: ``engine.services.workitems.complete`` (the inbox, the API);
+- WORKER: ``engine.runtime.worker.run_workitem`` (a queue message);
+- TIMER: ``engine.runtime.timers.fire_timer`` (the timer loop); a human task
+  or a signal wait with a timeout is also woken there;
+- SIGNAL: ``engine.runtime.signals.receive_signal`` (``send_signal``, or a
+  signal kept from before the run waited);
+- CHILD_RUN: ``resume_parent`` below, when the child run completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from engine.core.conditions import resolve_path
+from engine.core.durations import DurationError, parse_duration
+from engine.core.graph import Activity, ActivityKind
+from engine.core.kinds import KINDS
+from engine.core.routing import timeout_transitions
+from engine.errors import DataTooLarge
+from engine.models import (
+    IncidentKind,
+    Process,
+    ProcessInstance,
+    RunState,
+    Timer,
+    TimerKind,
+    WorkItem,
+    WorkItemCandidate,
+    WorkItemState,
+)
+from engine.runtime import locks, signals
+from engine.runtime.audit import record
+from engine.runtime.data import check_size, parse_due
+
+if TYPE_CHECKING:
+    from engine.runtime.walk import Walk
+
+Enter = Callable[["Walk", WorkItem, Activity], None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    enter: Enter  # how a run enters an activity of the kind
+    timers: bool = False  # its workitem may have a timer (dropped when it closes)
+    offers: bool = False  # its workitem is offered to candidates (withdrawn when it closes)
+
+
+def idempotency_key(workitem: WorkItem) -> str:
+    """Stable for every attempt of one step: the run and the visit number."""
+    return f"waymark-{workitem.instance_id}-{workitem.seq}"
+
+
+# Passing through ---------------------------------------------------------------------
+
+
+def enter_passing(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
+    """Start and gateways: done on arrival, routed on at once."""
+    workitem.state = WorkItemState.COMPLETED
+    workitem.completed_at = walk.now
+    walk.leave(workitem, WorkItemState.COMPLETED, created=True)
+
+
+def enter_end(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
+    """The end: done on arrival; nothing follows (settle() ends the run)."""
+    workitem.state = WorkItemState.COMPLETED
+    workitem.completed_at = walk.now
+    workitem.save()
+
+
+# Automatic tasks -------------------------------------------------------------------
+
+
+def enter_automatic(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
+    """A READY step, sent to a worker when the transaction commits."""
+    workitem.state = WorkItemState.READY
+    workitem.dispatched_at = walk.now
+    workitem.idempotency_key = idempotency_key(workitem)
+    workitem.save()
+    walk.effects.send(workitem.pk, workitem.lock_version)
+    walk.effects.created[workitem.pk] = workitem
+    walk.readied = True
+    record("workitem.created", walk.run, workitem, status_to=workitem.state)
+
+
+# Human tasks ----------------------------------------------------------------------
+
+
+def enter_human(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
+    """Assigned to the assignee expression's user, else offered to the candidates."""
+    assignee = None
+    if activity.assignee:
+        assignee = _find_user(resolve_path(activity.assignee, walk.run.data))
+    workitem.state = WorkItemState.ASSIGNED if assignee else WorkItemState.OFFERED
+    workitem.assignee = assignee
+    workitem.claimed_at = walk.now if assignee else None
+    for field_name, text in (
+        ("sla_warn_at", activity.sla_warn),
+        ("sla_breach_at", activity.sla_duration),
+    ):
+        if text:
+            with contextlib.suppress(DurationError):
+                setattr(workitem, field_name, walk.now + parse_duration(text))
+    workitem.save()
+    set_candidates(
+        workitem,
+        users=activity.allowed_users,
+        groups=(*activity.allowed_groups, *activity.roles),
+    )
+    arm_timeout(walk, workitem, activity)
+    record("workitem.created", walk.run, workitem, status_to=workitem.state)
+    if assignee is not None:
+        record(
+            "workitem.assigned",
+            walk.run,
+            workitem,
+            status_to=workitem.state,
+            metadata={"assignee": assignee.get_username(), "by": "assignee expression"},
+        )
+
+
+def _find_user(value: Any) -> Any:
+    User = get_user_model()
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    if isinstance(value, int):
+        return User.objects.filter(pk=value, is_active=True).first()
+    if isinstance(value, str):
+        return User.objects.filter(**{User.USERNAME_FIELD: value}, is_active=True).first()
+    return None
+
+
+def set_candidates(workitem: WorkItem, *, users=(), groups=()) -> None:
+    """Offer ``workitem`` to these user names and group names (groups are created if new)."""
+    WorkItemCandidate.objects.filter(workitem=workitem).delete()
+    User = get_user_model()
+    rows = (
+        [
+            WorkItemCandidate(workitem=workitem, instance_id=workitem.instance_id, user_id=pk)
+            for pk in User.objects.filter(
+                **{f"{User.USERNAME_FIELD}__in": list(users)}
+            ).values_list("pk", flat=True)
+        ]
+        if users
+        else []
+    )
+    for name in dict.fromkeys(g for g in groups if g):
+        group, _ = Group.objects.get_or_create(name=name)
+        rows.append(
+            WorkItemCandidate(workitem=workitem, instance_id=workitem.instance_id, group=group)
+        )
+    WorkItemCandidate.objects.bulk_create(rows)
+
+
+def arm_timeout(
+    walk: Walk, workitem: WorkItem, activity: Activity, extra: timedelta | None = None
+) -> None:
+    """A timer for the earliest timeout out of the activity (or ``extra``, if sooner)."""
+    found = timeout_transitions(walk.graph, activity.key)
+    choice: tuple[str, timedelta] | None = (found[0][0].key, found[0][1]) if found else None
+    if extra is not None and (choice is None or extra < choice[1]):
+        choice = ("", extra)
+    if choice is None:
+        return
+    workitem.due_at = walk.now + choice[1]
+    WorkItem.objects.filter(pk=workitem.pk).update(due_at=workitem.due_at)
+    Timer.objects.create(
+        instance=walk.run,
+        workitem=workitem,
+        kind=TimerKind.TIMEOUT,
+        due_at=workitem.due_at,
+        transition_key=choice[0],
+        created_at=walk.now,
+    )
+
+
+# Timers ------------------------------------------------------------------------------
+
+
+def enter_timer(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
+    """Wait until a duration has passed or the date in the data (a Timer row)."""
+    workitem.state = WorkItemState.WAITING
+    due, problem = _timer_due(walk, activity)
+    if due is None:
+        workitem.state = WorkItemState.FALLOUT
+        workitem.save()
+        walk.fallout(workitem, IncidentKind.DATA, problem, created=True)
+        return
+    workitem.due_at = due
+    workitem.save()
+    Timer.objects.create(
+        instance=walk.run,
+        workitem=workitem,
+        kind=TimerKind.TIMER,
+        due_at=due,
+        created_at=walk.now,
+    )
+    record(
+        "workitem.created",
+        walk.run,
+        workitem,
+        status_to=workitem.state,
+        metadata={"due_at": due.isoformat()},
+    )
+
+
+def _timer_due(walk: Walk, activity: Activity):
+    """(when the timer is due, "") or (None, what is wrong)."""
+    if activity.timer_date_field:
+        value = resolve_path(activity.timer_date_field, walk.run.data)
+        due = parse_due(value)
+        if due is None:
+            return None, (
+                f"The timer reads its date from {activity.timer_date_field!r}, which holds "
+                f"{value!r}: not a date or date-time (use ISO 8601, e.g. 2030-01-31T09:00:00Z)."
+            )
+        return due, ""
+    try:
+        return walk.now + parse_duration(activity.timer_duration), ""
+    except DurationError as exc:
+        return None, f"The timer duration {activity.timer_duration!r} is invalid: {exc}"
+
+
+# Signal waits ------------------------------------------------------------------------
+
+
+def enter_signal(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
+    """Wait for a signal by name and correlation value (or take one kept from before)."""
+    workitem.state = WorkItemState.WAITING
+    workitem.signal_name = activity.signal_name.strip()
+    workitem.correlation_value = signals.correlation_of(activity, walk.run.data)
+    workitem.save()
+    extra = None
+    if activity.signal_timeout:
+        with contextlib.suppress(DurationError):
+            extra = parse_duration(activity.signal_timeout)
+    arm_timeout(walk, workitem, activity, extra)
+    record(
+        "workitem.created",
+        walk.run,
+        workitem,
+        status_to=workitem.state,
+        metadata={"signal": workitem.signal_name, "correlation": workitem.correlation_value},
+    )
+    signals.take_kept_signal(walk, workitem)
+
+
+# Subprocesses ------------------------------------------------------------------------
+
+
+def enter_subprocess(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
+    """Start a child run of the named process (of the run's tenant) and wait for it."""
+    workitem.state = WorkItemState.WAITING
+    workitem.save()
+    record("workitem.created", walk.run, workitem, status_to=workitem.state)
+    code = activity.subprocess_code
+    # Only a process of the parent's tenant: a definition must not reach across tenants.
+    process = Process.objects.filter(code=code, tenant_id=walk.run.tenant_id).first()
+    if process is None:
+        walk.fallout(
+            workitem,
+            IncidentKind.SUBPROCESS,
+            f"There is no process {code!r} in this run's tenant "
+            "to start as a subprocess; a subprocess starts only its own tenant's processes.",
+        )
+        return
+    version = process.published_version()
+    if version is None:
+        walk.fallout(
+            workitem,
+            IncidentKind.SUBPROCESS,
+            f"The subprocess {code!r} has no published version to start.",
+        )
+        return
+    child = ProcessInstance.objects.create(
+        process=process,
+        version=version,
+        state=RunState.RUNNING,
+        data=copy.deepcopy(walk.run.data),
+        business_key=walk.run.business_key,
+        started_by=walk.run.started_by,
+        started_at=walk.now,
+        parent_workitem=workitem,
+        tenant_id=walk.run.tenant_id,
+    )
+    locks.saw_state(child)
+    record(
+        "run.started",
+        child,
+        metadata={"parent_run": walk.run.pk, "parent_workitem": workitem.pk},
+    )
+    child_walk = type(walk)(child, walk.effects, actor=walk.actor)
+    child_walk.begin()
+    child_walk.settle()
+
+
+def resume_parent(child_walk: Walk) -> None:
+    """A child run completed: its data merges into the parent, which moves on."""
+    child = child_walk.run
+    parent_item = WorkItem.objects.filter(pk=child.parent_workitem_id).only("instance_id").first()
+    if parent_item is None:
+        return
+    locked = locks.lock_workitem(
+        parent_item.pk, run_id=parent_item.instance_id, states=[WorkItemState.WAITING], active=True
+    )
+    if locked is None:
+        return
+    parent, workitem = locked
+    walk = type(child_walk)(parent, child_walk.effects, actor=child_walk.actor)
+    try:
+        merged = {**parent.data, **(child.result or {})}
+        check_size(merged)
+    except DataTooLarge as exc:
+        walk.fallout(workitem, IncidentKind.DATA, exc.message)
+        walk.settle()
+        return
+    parent.data = merged
+    if walk.leave(workitem, WorkItemState.COMPLETED):
+        record(
+            "workitem.completed",
+            parent,
+            workitem,
+            status_from=WorkItemState.WAITING,
+            status_to=WorkItemState.COMPLETED,
+            metadata={"child_run": child.pk},
+        )
+    walk.settle()
+
+
+# The table ---------------------------------------------------------------------------
+
+ENTRIES: dict[ActivityKind, Entry] = {
+    ActivityKind.START: Entry(enter_passing),
+    ActivityKind.END: Entry(enter_end),
+    ActivityKind.EXCLUSIVE: Entry(enter_passing),
+    ActivityKind.PARALLEL: Entry(enter_passing),
+    ActivityKind.AUTOMATIC: Entry(enter_automatic),
+    ActivityKind.HUMAN: Entry(enter_human, timers=True, offers=True),
+    ActivityKind.TIMER: Entry(enter_timer, timers=True),
+    ActivityKind.SIGNAL: Entry(enter_signal, timers=True),
+    ActivityKind.SUBPROCESS: Entry(enter_subprocess),
+}
+
+
+def _check_table() -> None:
+    # Every kind of the core table has its entry, and a kind that wakes NOTHING
+    # there (it passes through) is done on arrival here.
+    if set(ENTRIES) != set(KINDS):
+        raise AssertionError(f"engine.runtime.kinds: no entry for {set(KINDS) - set(ENTRIES)}")
+    for kind, spec in KINDS.items():
+        if spec.passes_through and ENTRIES[kind].enter not in (enter_passing, enter_end):
+            raise AssertionError(f"engine.runtime.kinds: {kind} must pass through")
+
+
+_check_table()
+
+
+def close_extras(workitem: WorkItem, *, timers: bool = True) -> None:
+    """A workitem closed: its timers are no longer due and its offers are withdrawn."""
+    entry = ENTRIES.get(workitem.activity_kind)
+    if entry is None:
+        return
+    if timers and entry.timers:
+        Timer.objects.filter(workitem=workitem, fired_at=None).delete()
+    if entry.offers:
+        WorkItemCandidate.objects.filter(workitem=workitem).delete()

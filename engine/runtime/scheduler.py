@@ -1,0 +1,251 @@
+"""Pluggable scheduler backends: who runs the scans, timers, steps and deferred actions.
+
+Chosen by ``WAYMARK_SCHEDULER_BACKEND`` ("django_q", "cron", "immediate" or a
+dotted path). The engine's own tables hold what is due; a backend only decides
+how the work gets triggered:
+
+- ``django_q`` (default): steps, actions and notifications are Django-Q2
+  tasks (ids only, sent when the transaction commits); the timeout scan, the
+  SLA scan, the timer sweep and the reconciler are Django-Q2 schedules,
+  installed by ``migrate`` and by ``waymark_timers`` (no manual step). The
+  precise timers come from ``manage.py waymark_timers``.
+- ``cron``: steps still go through Django-Q2 workers, but the scans run when
+  ``manage.py run_scans`` runs (put it in crontab); deferred actions and
+  notifications run at once in the caller.
+- ``immediate``: everything runs in the caller as soon as the transaction
+  commits. For tests and single-process scripts.
+
+The public functions at the bottom (the seeds' names) call the configured
+backend. ``engine.scheduler`` is their public name (and the dotted path of
+the backends in ``WAYMARK_SCHEDULER_BACKEND``); the engine itself imports
+this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from engine.conf import SCHEDULER_BACKENDS, waymark_setting
+
+log = logging.getLogger("engine.scheduler")
+
+# Django-Q2 schedules installed by the django_q backend: name -> (task, minutes).
+PERIODIC = {
+    "waymark.timeout_scan": ("engine.tasks.timeout_scan", 1),
+    "waymark.sla_scan": ("engine.tasks.sla_scan", 1),
+    "waymark.reconcile": ("engine.tasks.reconcile", 1),
+}
+
+
+# The workitem actions that run a step (engine.services.runtime.ACTIONS calls them "run").
+RUN_ACTIONS = ("forward", "run")
+
+
+class SchedulerBackend:
+    """Base class. Subclasses decide how scans and deferred actions are triggered."""
+
+    name = "base"
+
+    # how work reaches a worker --------------------------------------------------
+
+    def enqueue(self, func: str, *args: Any) -> None:
+        """Run ``func(*args)`` soon, elsewhere if possible. Arguments are ids and names only."""
+        raise NotImplementedError
+
+    def on_commit(self, func: str, *args: Any) -> None:
+        """``enqueue`` once the current transaction commits (at once outside one).
+
+        A failure to enqueue is logged, never raised into a committed request:
+        the reconciler sends lost work again.
+        """
+        self.after_commit(lambda: self.enqueue(func, *args))
+
+    def after_commit(self, callback) -> None:
+        """Call ``callback`` once the current transaction commits (failures are logged)."""
+        transaction.on_commit(callback, robust=True)
+
+    def install(self) -> list[str]:
+        """Set up whatever periodic triggers this backend needs; returns what it did."""
+        return []
+
+    # the seeds' public interface ---------------------------------------------------
+
+    def schedule_timeout_scan(self) -> None:
+        self.enqueue("engine.tasks.timeout_scan")
+
+    def schedule_sla_scan(self) -> None:
+        self.enqueue("engine.tasks.sla_scan")
+
+    def schedule_workitem_action(self, workitem_id: int, action: str = "forward", **kwargs) -> None:
+        self.after_commit(
+            lambda: self.enqueue(
+                "engine.tasks.workitem_action",
+                workitem_id,
+                action,
+                versioned_action(workitem_id, action, kwargs),
+            )
+        )
+
+    def schedule_notification(self, user_id: int, workitem_ids: list[int] | None = None) -> None:
+        self.on_commit("engine.tasks.notify", user_id, list(workitem_ids or []))
+
+
+def versioned_action(workitem_id: int, action: str, kwargs: dict) -> dict:
+    """The action's arguments; "forward" / "run" also carry the workitem's ``lock_version``.
+
+    Read once the caller's transaction has committed, so the message names
+    the step as it is then: delivered twice (or sent twice), only the first
+    copy runs the handler; the other finds the version changed by the claim
+    and does nothing, like the engine's own step messages.
+    """
+    from engine.models import WorkItem
+
+    if action not in RUN_ACTIONS or "lock_version" in kwargs:
+        return kwargs
+    version = WorkItem.objects.filter(pk=workitem_id).values_list("lock_version", flat=True).first()
+    return kwargs if version is None else {**kwargs, "lock_version": version}
+
+
+def call(func: str, *args: Any) -> Any:
+    return import_string(func)(*args)
+
+
+class DjangoQSchedulerBackend(SchedulerBackend):
+    name = "django_q"
+
+    def enqueue(self, func: str, *args: Any) -> None:
+        from django_q.tasks import async_task
+
+        async_task(func, *args, group=func.rsplit(".", 1)[-1], broker=_broker())
+
+    def install(self) -> list[str]:
+        from django_q.models import Schedule
+
+        done = []
+        for name, (func, minutes) in PERIODIC.items():
+            _, created = Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+            )
+            done.append(f"{'installed' if created else 'kept'} {name}")
+        return done
+
+
+@lru_cache(maxsize=1)
+def _broker():
+    """One Django-Q2 broker per process.
+
+    ``async_task`` otherwise builds a new broker for every message, and with
+    Redis that is a new connection with its handshake (profiled: a quarter of
+    the time it took to fire a timer). The Redis client's pool is thread-safe
+    and reconnects after a fork; the broker is configured once per process
+    anyway (Django-Q2 reads its settings at import).
+    """
+    from django_q.brokers import get_broker
+
+    return get_broker()
+
+
+class CronSchedulerBackend(DjangoQSchedulerBackend):
+    """Scans from crontab (``manage.py run_scans``); steps still through Django-Q2."""
+
+    name = "cron"
+
+    def install(self) -> list[str]:
+        return ["add to crontab: * * * * * /path/to/.venv/bin/python manage.py run_scans"]
+
+    def schedule_timeout_scan(self) -> None:
+        call("engine.tasks.timeout_scan")
+
+    def schedule_sla_scan(self) -> None:
+        call("engine.tasks.sla_scan")
+
+    def schedule_workitem_action(self, workitem_id: int, action: str = "forward", **kwargs) -> None:
+        transaction.on_commit(
+            lambda: call(
+                "engine.tasks.workitem_action",
+                workitem_id,
+                action,
+                versioned_action(workitem_id, action, kwargs),
+            )
+        )
+
+    def schedule_notification(self, user_id: int, workitem_ids: list[int] | None = None) -> None:
+        transaction.on_commit(
+            lambda: call("engine.tasks.notify", user_id, list(workitem_ids or [])), robust=True
+        )
+
+
+class ImmediateSchedulerBackend(SchedulerBackend):
+    """Everything in the caller, right after commit; errors propagate (tests see them)."""
+
+    name = "immediate"
+
+    def enqueue(self, func: str, *args: Any) -> None:
+        call(func, *args)
+
+    def on_commit(self, func: str, *args: Any) -> None:
+        transaction.on_commit(lambda: call(func, *args))
+
+    def after_commit(self, callback) -> None:
+        transaction.on_commit(callback)
+
+
+def get_backend() -> SchedulerBackend:
+    path = waymark_setting("SCHEDULER_BACKEND")
+    return import_string(SCHEDULER_BACKENDS.get(path, path))()
+
+
+# Used by the engine ----------------------------------------------------------------------
+
+
+def dispatch(func: str, *args: Any) -> None:
+    """Send a task with these ids once the current transaction commits."""
+    get_backend().on_commit(func, *args)
+
+
+def dispatch_now(func: str, *args: Any) -> None:
+    get_backend().enqueue(func, *args)
+
+
+def install() -> list[str]:
+    return get_backend().install()
+
+
+def install_on_migrate(sender=None, app_config=None, using="default", **kwargs) -> None:
+    """post_migrate receiver: install the periodic schedules with no manual step."""
+    if app_config is not None and app_config.label != "engine":
+        return
+    try:
+        install()
+    except Exception:  # never break `migrate` over a schedule
+        log.exception("could not install Waymark's periodic schedules")
+
+
+# The seeds' public functions ----------------------------------------------------------------
+
+
+def schedule_timeout_scan() -> None:
+    get_backend().schedule_timeout_scan()
+
+
+def schedule_sla_scan() -> None:
+    get_backend().schedule_sla_scan()
+
+
+def schedule_workitem_action(workitem_id: int, action: str = "forward", **kwargs) -> None:
+    get_backend().schedule_workitem_action(workitem_id, action, **kwargs)
+
+
+def schedule_notification(user_id: int, workitem_ids: list[int] | None = None) -> None:
+    get_backend().schedule_notification(user_id, workitem_ids)

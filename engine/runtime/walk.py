@@ -1,0 +1,318 @@
+"""The walk: moves one run through its graph inside one transaction holding its lock.
+
+A ``Walk`` visits activities (creating their workitems), routes with
+``engine.core.routing`` and settles the run's state. How a run enters each
+kind of activity is the table in ``engine.runtime.kinds``: start, end and
+gateways pass straight through; an automatic task becomes a READY workitem
+for a worker; a human task, a timer, a signal wait or a subprocess makes the
+run wait. Nothing in a walk calls a handler, so services may walk in a web
+request. The caller holds the run's lock (``engine.runtime.locks``) and
+calls ``settle()`` before its transaction ends, then ``effects.schedule()``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from typing import Any
+
+from django.utils import timezone
+
+from engine.conf import condition_strategy, waymark_setting
+from engine.core.graph import Activity, Transition
+from engine.core.routing import RoutingError, is_join, join_ready, next_transitions
+from engine.core.states import check_move
+from engine.models import (
+    Incident,
+    IncidentKind,
+    ProcessInstance,
+    RunState,
+    Token,
+    Version,
+    WorkItem,
+    WorkItemState,
+)
+from engine.models.runtime import OPEN_STATES
+from engine.runtime import kinds, locks
+from engine.runtime.audit import record
+from engine.runtime.effects import Effects
+from engine.runtime.statements import save_fields
+
+# What a walk may change on the run (the rest is fixed when it starts).
+RUN_MOVING_FIELDS = [
+    "state",
+    "condition",
+    "data",
+    "result",
+    "ended_at",
+    "updated_at",
+    "lock_version",
+    "step_count",
+    "suspended_from",
+]
+
+
+class Walk:
+    """State changes of one run inside one transaction holding its lock."""
+
+    def __init__(self, run: ProcessInstance, effects: Effects, *, actor: Any = None):
+        self.run = run
+        self.graph = Version.graph_of(run.version_id)
+        self.effects = effects
+        self.actor = actor
+        self.now = timezone.now()
+        # (activity key, transition key it is reached by, whether a join waits there)
+        self.pending: deque[tuple[str, str, bool]] = deque()
+        self.settled_state: str | None = None
+        # What this walk did to the run's workitems, so settle() can often tell
+        # the new state without asking the database.
+        self.readied = False
+        self.fell_out = False
+
+    # entering activities --------------------------------------------------------
+
+    def begin(self) -> None:
+        self.pending.append((self.graph.start().key, "", True))
+        self.proceed()
+
+    def revisit(self, key: str, via: str) -> None:
+        """Visit an activity again without joining (a retry of a step that fell out)."""
+        self.pending.append((key, via, False))
+
+    def proceed(self) -> None:
+        """Visit every activity the run has been routed to, until it must wait."""
+        while self.pending:
+            key, via, join = self.pending.popleft()
+            self.arrive(key, via, join=join)
+
+    def arrive(self, key: str, via: str, *, join: bool = True) -> None:
+        """Enter activity ``key`` (reached by transition ``via``) through its kind's entry."""
+        if join and is_join(self.graph, key) and not self._join(key, via):
+            return
+        activity = self.graph.activity(key)
+        workitem = self._new_workitem(activity, via)
+        budget = int(waymark_setting("MAX_STEPS_PER_RUN"))
+        if self.run.step_count > budget:
+            workitem.state = WorkItemState.FALLOUT
+            workitem.save()
+            self.fallout(
+                workitem,
+                IncidentKind.STEP_BUDGET,
+                f"The run took more than {budget:,} steps (WAYMARK_MAX_STEPS_PER_RUN): "
+                "a loop without an exit? Fix the data and retry, or cancel the run.",
+                created=True,
+            )
+            return
+        kinds.ENTRIES[activity.kind].enter(self, workitem, activity)
+
+    def _join(self, key: str, via: str) -> bool:
+        """Leave a token at the join ``key``; True when every branch it waits for is in."""
+        Token.objects.create(
+            instance=self.run, activity_key=key, transition_key=via, created_at=self.now
+        )
+        waiting = list(
+            Token.objects.filter(instance=self.run, activity_key=key, consumed_at=None)
+            .order_by("pk")
+            .values_list("pk", "transition_key")
+        )
+        if not join_ready(self.graph, key, {t for _, t in waiting}):
+            return False
+        take: dict[str, int] = {}
+        for pk, transition_key in waiting:
+            take.setdefault(transition_key, pk)
+        Token.objects.filter(pk__in=list(take.values())).update(consumed_at=self.now)
+        return True
+
+    def _new_workitem(self, activity: Activity, via: str) -> WorkItem:
+        self.run.step_count += 1
+        return WorkItem(
+            instance=self.run,
+            seq=self.run.step_count,
+            activity_key=activity.key,
+            activity_kind=activity.kind.value,
+            name=activity.label[:200],
+            arrived_via=via,
+            created_at=self.now,
+        )
+
+    # leaving activities ------------------------------------------------------------
+
+    def leave(
+        self,
+        workitem: WorkItem,
+        state: str,
+        *,
+        transitions: list[Transition] | None = None,
+        created: bool = False,
+        timer_fired: bool = False,
+        **changes: Any,
+    ) -> bool:
+        """Close ``workitem`` as ``state`` and route on; a run that cannot move falls out."""
+        if transitions is None:
+            try:
+                transitions = next_transitions(
+                    self.graph,
+                    workitem.activity_key,
+                    condition=self.run.condition or None,
+                    data=self.run.data,
+                    strategy=condition_strategy(),
+                )
+            except RoutingError as exc:
+                for name, value in changes.items():
+                    setattr(workitem, name, value)
+                self.fallout(workitem, IncidentKind.ROUTING, str(exc), created=created)
+                return False
+        previous = workitem.state if not created else ""
+        if previous and previous != state:
+            check_move("workitem", previous, state)
+        for name, value in changes.items():
+            setattr(workitem, name, value)
+        workitem.state = state
+        workitem.completed_at = workitem.completed_at or self.now
+        if created:
+            workitem.save()
+        else:
+            workitem.lock_version += 1
+            save_fields(workitem, ["state", "completed_at", "lock_version", *changes])
+            # A workitem has one timer at most: when that fired, none is left to drop.
+            kinds.close_extras(workitem, timers=not timer_fired)
+        for transition in transitions:
+            self.pending.append((transition.target, transition.key, True))
+        return True
+
+    def fallout(
+        self, workitem: WorkItem, kind: str, message: str, *, trace: str = "", created: bool = False
+    ) -> Incident:
+        """The workitem falls out with an incident the run's managers see."""
+        previous = workitem.state
+        self.fell_out = True
+        if not created and previous != WorkItemState.FALLOUT:
+            check_move("workitem", previous, WorkItemState.FALLOUT)
+        workitem.state = WorkItemState.FALLOUT
+        workitem.error = message
+        workitem.traceback = trace
+        workitem.lease_expires_at = None  # (a retry makes it READY and unclaimed)
+        if workitem.pk is not None:
+            workitem.lock_version += 1
+        workitem.save()
+        incident = Incident.objects.create(
+            instance=self.run,
+            workitem=workitem,
+            kind=kind,
+            activity_key=workitem.activity_key,
+            message=message,
+            traceback=trace,
+            created_at=self.now,
+        )
+        record(
+            "workitem.fallen_out",
+            self.run,
+            workitem,
+            status_from=previous if not created else "",
+            status_to=WorkItemState.FALLOUT,
+            metadata={"incident": incident.pk, "kind": kind, "error": message[:2000]},
+        )
+        return incident
+
+    # the run's state ------------------------------------------------------------
+
+    def settle(self) -> str:
+        """Work out the run's state from its open workitems, save the run, end it if done."""
+        self.proceed()
+        run = self.run
+        previous = run.state
+        if previous in (RunState.COMPLETED, RunState.CANCELLED):
+            return previous
+        new = self._next_state(previous)
+        run.state = new
+        run.lock_version += 1
+        if new == RunState.COMPLETED:
+            run.ended_at = self.now
+            run.result = copy.deepcopy(run.data)
+        save_fields(run, RUN_MOVING_FIELDS)
+        locks.saw_state(run)
+        if new != previous:
+            if new == RunState.COMPLETED:
+                record("run.completed", run, status_from=previous, status_to=new)
+            elif new == RunState.FAILED:
+                record("run.failed", run, status_from=previous, status_to=new)
+        if new == RunState.COMPLETED and run.parent_workitem_id:
+            kinds.resume_parent(self)
+        self.settled_state = new
+        return new
+
+    def _next_state(self, previous: str) -> str:
+        if (
+            self.readied
+            and not self.fell_out
+            and locks.state_unchanged(self.run)
+            and previous in (RunState.RUNNING, RunState.WAITING)
+        ):
+            # A running or waiting run (as the database holds it) has nothing
+            # fallen out (else it would be failed), and this walk made a step
+            # ready: it is running. Saves a query on every worker step.
+            return RunState.RUNNING
+        states = set(
+            WorkItem.objects.filter(instance=self.run, state__in=OPEN_STATES)
+            .values_list("state", flat=True)
+            .distinct()
+        )
+        if previous == RunState.SUSPENDED:
+            return RunState.SUSPENDED
+        if WorkItemState.FALLOUT in states:
+            return RunState.FAILED
+        if states & {WorkItemState.READY, WorkItemState.RETRY}:
+            return RunState.RUNNING
+        if states:
+            return RunState.WAITING
+        if Incident.objects.filter(instance=self.run, resolved_at=None).exists():
+            return RunState.FAILED
+        if self._stuck_at_joins():
+            return RunState.FAILED
+        return RunState.COMPLETED
+
+    def _stuck_at_joins(self) -> bool:
+        """Branches wait at a join for branches that will never come: an incident."""
+        waiting = Token.objects.filter(instance=self.run, consumed_at=None)
+        keys = sorted(set(waiting.values_list("activity_key", flat=True)))
+        if not keys:
+            return False
+        stuck = ", ".join(keys)
+        Incident.objects.create(
+            instance=self.run,
+            kind=IncidentKind.STUCK,
+            activity_key=keys[0],
+            message=f"Nothing else can happen in this run, but branches wait at the "
+            f"join(s) {stuck} for branches that will never arrive. Cancel the run.",
+            created_at=self.now,
+        )
+        return True
+
+
+def create_run(
+    version: Version, data: dict, *, business_key: str = "", user: Any = None, effects: Effects
+) -> ProcessInstance:
+    """Create a run of ``version`` and walk it until it waits (call inside a transaction)."""
+    now = timezone.now()
+    run = ProcessInstance.objects.create(
+        process=version.process,
+        version=version,
+        state=RunState.RUNNING,
+        data=data,
+        business_key=business_key,
+        started_by=user if getattr(user, "is_authenticated", False) else None,
+        started_at=now,
+        tenant_id=version.process.tenant_id,
+    )
+    locks.saw_state(run)
+    record(
+        "run.started",
+        run,
+        actor=user,
+        status_to=RunState.RUNNING,
+        metadata={"version": version.number},
+    )
+    walk = Walk(run, effects, actor=user)
+    walk.begin()
+    walk.settle()
+    return run
