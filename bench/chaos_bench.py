@@ -213,12 +213,14 @@ class Driver:
 
     def start_cluster(self) -> None:
         self.cluster = self.spawn(f"cluster{len(self.kills)}", self.command)
-        pgid = self.cluster.pid
-        wait_until(
-            lambda: len(workers(pgid, "idle")) + len(workers(pgid, "busy")) >= self.size,
-            90,
-            f"the {self.size} workers of `manage.py {self.command}` (is setproctitle installed?)",
-        )
+        pgid, cluster = self.cluster.pid, self.cluster
+
+        def ready() -> bool:
+            if cluster.poll() is not None:
+                raise RuntimeError(f"`manage.py {self.command}` exited ({cluster.returncode})")
+            return len(workers(pgid, "idle")) + len(workers(pgid, "busy")) >= self.size
+
+        wait_until(ready, 90, f"the {self.size} workers (is setproctitle installed?)")
 
     def stop_all(self) -> None:
         for process in self.started:
@@ -437,26 +439,25 @@ def run_configuration(
 ) -> dict:
     """Run the chaos against SQLite + ORM broker or PostgreSQL + Redis; returns the counts."""
     folder = Path(tempfile.mkdtemp(prefix=f"waymark-chaos-{vendor}-"))
-    try:
-        with fresh_database(vendor, folder, pg_url, redis_url) as env:
-            driver = subprocess.Popen(
-                [sys.executable, __file__, "--child", command, json.dumps(asdict(profile))],
-                cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                stderr=open(folder / "driver.log", "w"),  # noqa: SIM115 - closed with the process
-            )  # fmt: skip
-            try:
-                out, _ = driver.communicate(timeout=profile.child_limit)
-            except subprocess.TimeoutExpired:
-                driver.terminate()  # the driver stops its clusters on SIGTERM
-                out, _ = driver.communicate(timeout=30)
-            lines = [line for line in out.splitlines() if line.startswith(MARK)]
-            if not lines:
-                raise RuntimeError(f"the chaos driver failed:\n{_tail(folder / 'driver.log')}")
-            result = json.loads(lines[-1][len(MARK) :])
-    finally:
-        logs = sorted(folder.glob("cluster*.log"))
-        recoveries = sum(path.read_text(errors="replace").count(RECOVERY_LOG) for path in logs)
-        shutil.rmtree(folder, ignore_errors=True)
+    with fresh_database(vendor, folder, pg_url, redis_url) as env:
+        driver = subprocess.Popen(
+            [sys.executable, __file__, "--child", command, json.dumps(asdict(profile))],
+            cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+            stderr=open(folder / "driver.log", "w"),  # noqa: SIM115 - closed with the process
+        )  # fmt: skip
+        try:
+            out, _ = driver.communicate(timeout=profile.child_limit)
+        except subprocess.TimeoutExpired:
+            driver.terminate()  # the driver stops its clusters on SIGTERM
+            out, _ = driver.communicate(timeout=30)
+    lines = [line for line in out.splitlines() if line.startswith(MARK)]
+    if not lines:  # the logs stay for a look
+        logs = "\n\n".join(f"{log.name}:\n{_tail(log)}" for log in sorted(folder.glob("*.log")))
+        raise RuntimeError(f"the chaos driver failed (logs kept in {folder}):\n{logs}")
+    result = json.loads(lines[-1][len(MARK) :])
+    logs = sorted(folder.glob("cluster*.log"))
+    recoveries = sum(log.read_text(errors="replace").count(RECOVERY_LOG) for log in logs)
+    shutil.rmtree(folder, ignore_errors=True)
     broker = "ORM broker" if vendor == "sqlite" else "Redis broker"
     return {"database": vendor, "broker": broker, "command": command,
             "recoveries_logged": recoveries, **result}  # fmt: skip
