@@ -38,7 +38,6 @@ from engine.services import runtime
 from engine.tenancy import scoped
 
 TIMELINE_LIMIT = 200
-STATE_ORDER = [value for value, _ in RunState.choices]
 
 
 def _filter_runs(runs, filters: dict):
