@@ -19,20 +19,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.core.graph import ActivityKind
+from engine.errors import DefinitionFileError
 from engine.schemas import check_schema
 
 FORMAT = "waymark.process/1"
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
 MAX_FILE_BYTES = 2 * 1024 * 1024
-
-
-class DefinitionFileError(Exception):
-    """A definition file that cannot be imported, with every problem found."""
-
-    def __init__(self, problems: list[dict[str, str]]):
-        self.problems = problems
-        lines = [f"{p['loc']}: {p['message']}" if p["loc"] else p["message"] for p in problems]
-        super().__init__("; ".join(lines))
 
 
 class _Strict(BaseModel):

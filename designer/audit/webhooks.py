@@ -22,9 +22,9 @@ from django_htmx.http import trigger_client_event
 
 from designer.audit.access import delivery_for, endpoint_for, endpoints_for, require_manager
 from designer.audit.forms import EndpointForm
+from engine.errors import Conflict, InvalidData
 from engine.models import DeliveryState, WebhookEndpoint
 from engine.models.webhooks import OPEN_DELIVERY_STATES
-from engine.services.errors import Conflict, InvalidData
 from engine.tenancy import tenant_id_for
 from engine.webhooks import delivery, endpoints
 

@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from designer.monitoring.access import may_monitor
 from designer.versions import changes
 from designer.versions.access import (
     DESIGN,
@@ -26,6 +25,7 @@ from designer.versions.access import (
     version_for,
 )
 from designer.versions.forms import NoteForm
+from engine import permissions
 from engine.core.validation import has_errors
 from engine.models import FrozenVersionError, Version, VersionStatus
 from engine.services import definitions
@@ -53,7 +53,7 @@ def version_list(request: HttpRequest, code: str) -> HttpResponse:
         "published": next((v for v in versions if v.status == VersionStatus.PUBLISHED), None),
         "can_design": request.user.has_perm(DESIGN),
         "can_publish": request.user.has_perm(PUBLISH),
-        "can_monitor": may_monitor(request.user),
+        "can_monitor": permissions.may_monitor(request.user),
     }
     if request.htmx and request.htmx.target == "version-table":
         return render(request, f"{LIST_TEMPLATE}#table", context)

@@ -6,8 +6,8 @@
 
 ``detail`` is always there; ``errors`` lists each problem with where it is
 (a dotted path into the request body, or an element key) and is empty when
-the problem has no place. Engine errors map to status codes as the table in
-docs/engine.md says; nothing here changes state.
+the problem has no place. Waymark's own errors carry their status and code
+(engine/errors.py, listed in docs/api.md); nothing here changes state.
 """
 
 from __future__ import annotations
@@ -25,10 +25,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from engine.definition_format import DefinitionFileError
-from engine.models.definitions import FrozenVersionError
-from engine.services import errors as engine_errors
-from engine.services.definitions import DefinitionError, ValidationFailed
+from engine.errors import WaymarkError
 
 log = logging.getLogger(__name__)
 
@@ -73,32 +70,6 @@ def _flatten(detail: Any, path: str = "") -> list[dict[str, str]]:
     return [{"path": path, "message": str(detail)}]
 
 
-def _engine_status(exc: engine_errors.EngineError) -> tuple[int, str]:
-    if isinstance(exc, engine_errors.UnknownProcess):
-        return 404, "unknown_process"
-    if isinstance(exc, engine_errors.NotPublished):
-        return 409, "not_published"
-    if isinstance(exc, engine_errors.DataTooLarge):
-        return 413, "too_large"
-    if isinstance(exc, engine_errors.InvalidData):
-        return 400, "invalid"
-    if isinstance(exc, engine_errors.RunNotActive):
-        return 409, "run_not_active"
-    if isinstance(exc, engine_errors.Conflict):
-        return 409, "conflict"
-    if isinstance(exc, engine_errors.NotAllowed):
-        return 403, "permission_denied"
-    return 400, "invalid"
-
-
-def _definition_error(exc: DefinitionError) -> dict:
-    error = {"path": exc.field, "message": exc.message}
-    position = getattr(exc.__cause__, "position", None)
-    if position is not None:
-        error["position"] = position
-    return body(exc.message, "invalid", [error])
-
-
 def database_unavailable(exc: Exception) -> tuple[int, dict, dict]:
     """The 503 answer to a database outage; the error itself goes to the log, not the caller."""
     log.error("Database unavailable: %s", exc, exc_info=exc)
@@ -110,24 +81,9 @@ def translate(exc: Exception) -> tuple[int, dict, dict] | None:
     """(status, body, headers) for a known error, or None to let it be a server error."""
     if isinstance(exc, DATABASE_ERRORS):
         return database_unavailable(exc)
-    if isinstance(exc, engine_errors.EngineError):
-        code, name = _engine_status(exc)
-        errors = getattr(exc, "errors", None) or []
-        return code, body(exc.message, name, errors), {}
-    if isinstance(exc, FrozenVersionError):
-        return 409, body(str(exc), "frozen_version"), {}
-    if isinstance(exc, DefinitionError):
-        return 400, _definition_error(exc), {}
-    if isinstance(exc, ValidationFailed):
-        errors = [
-            {"path": p.key or "", "message": p.message, "code": p.code}
-            for p in exc.problems
-            if p.severity == "error"
-        ]
-        return 400, body(str(exc), "validation_failed", errors), {}
-    if isinstance(exc, DefinitionFileError):
-        errors = [{"path": p.get("loc", ""), "message": p["message"]} for p in exc.problems]
-        return 400, body(f"The definition cannot be imported: {exc}", "invalid_file", errors), {}
+    if isinstance(exc, WaymarkError):
+        # Each error names its own status and code (engine/errors.py): no chain to keep in order.
+        return exc.status, body(exc.detail, exc.code, exc.errors), {}
     if isinstance(exc, RequestDataTooBig):
         return 413, body("The request body is too large.", "too_large"), {}
     if isinstance(exc, Http404):

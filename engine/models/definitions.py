@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from engine.core import graph as core
+from engine.errors import FrozenVersionError
 
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
 key_validator = RegexValidator(
@@ -27,17 +28,6 @@ code_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_\-]{0,63}$",
     "A process code holds up to 64 lower-case letters, digits, '_' or '-'.",
 )
-
-
-class FrozenVersionError(Exception):
-    """Raised when something tries to change a published or retired version."""
-
-    def __init__(self, version: Version):
-        self.version = version
-        super().__init__(
-            f"Version {version.number} of {version.process.code!r} is {version.status}; "
-            "only drafts can be edited. Clone it to make a new draft."
-        )
 
 
 def new_key(prefix: str) -> str:

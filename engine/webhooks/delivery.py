@@ -30,11 +30,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from engine import scheduler
 from engine.conf import waymark_setting
+from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, DeliveryState, WebhookDelivery, WebhookEndpoint
 from engine.models.webhooks import OPEN_DELIVERY_STATES
-from engine.services.errors import Conflict, InvalidData
+from engine.runtime import scheduler
 from engine.webhooks import http
 from engine.webhooks.body import event_json
 from engine.webhooks.signing import SIGNATURE_HEADERS, signature_headers

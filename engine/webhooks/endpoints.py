@@ -16,11 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from engine import audit
 from engine.conf import waymark_setting
+from engine.errors import InvalidData, NotAllowed
 from engine.models import WebhookEndpoint
 from engine.models.webhooks import new_secret
-from engine.services.errors import InvalidData, NotAllowed
+from engine.runtime import audit
 from engine.webhooks.addresses import validate_url
 from engine.webhooks.delivery import RESERVED_HEADERS
 

@@ -24,7 +24,7 @@ from designer.monitoring.badges import workitem_badges
 from designer.monitoring.forms import InboxFilterForm
 from designer.monitoring.paging import capped_counts, paginate
 from designer.monitoring.schema_forms import SchemaForm
-from engine import executor
+from engine import permissions
 from engine.models import Process, ProcessInstance, WorkItem, WorkItemState
 from engine.services import runtime
 from engine.tenancy import scoped
@@ -61,7 +61,7 @@ def _tab_queryset(request: HttpRequest, tab: str):
         items = WorkItem.objects.done(user)
     else:
         items = WorkItem.objects.inbox(user)
-    return access.scoped_workitems(items, request)
+    return permissions.in_tenant(items, request)
 
 
 def _filtered(items, filters: dict, tab: str):
@@ -168,14 +168,10 @@ def bulk_claim(request: HttpRequest) -> HttpResponse:
 # One task --------------------------------------------------------------------------------
 
 
-def _activity(workitem: WorkItem):
-    return executor.graph_for(workitem.instance.version_id).activity(workitem.activity_key)
-
-
 def _detail(
     request: HttpRequest, workitem: WorkItem, *, form: SchemaForm | None = None, status: int = 200
 ) -> HttpResponse:
-    activity = _activity(workitem)
+    activity = workitem.activity
     can_act = runtime.can_act(request.user, workitem)
     if form is None:
         schema = activity.form_schema or {}
@@ -208,14 +204,14 @@ def _detail(
         "can_act": can_act,
         "can_claim": workitem.state == WorkItemState.OFFERED and can_act,
         "can_release": workitem.state == WorkItemState.ASSIGNED
-        and (workitem.assignee_id == user.pk or access.is_workitem_manager(user)),
+        and (workitem.assignee_id == user.pk or permissions.can_manage_workitems(user)),
         "outcomes": list(activity.outcomes or ()),
         "badges": workitem_badges(workitem),
         "candidates": runtime.candidates(workitem) if workitem.is_open else None,
         "svg": svg,
         "run_data": json.dumps(run.data, indent=2, sort_keys=True, ensure_ascii=False),
-        "can_see_run": access.is_operator(user)
-        or scoped(ProcessInstance.objects.visible_to(user), request).filter(pk=run.pk).exists(),
+        "can_see_run": permissions.can_manage(user)
+        or permissions.visible_runs(user, request).filter(pk=run.pk).exists(),
     }
     return render(request, "monitoring/workitem_detail.html", context, status=status)
 
@@ -262,7 +258,7 @@ def workitem_release(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def workitem_complete(request: HttpRequest, pk: int) -> HttpResponse:
     workitem = access.get_workitem_or_404(request, pk)
-    activity = _activity(workitem)
+    activity = workitem.activity
     form = SchemaForm(activity.form_schema or {}, request.POST, prefix="form")
     if not form.is_valid():
         return _detail(request, workitem, form=form, status=400)

@@ -7,9 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from designer.monitoring import access, graphs
+from designer.monitoring import graphs
 from designer.monitoring.forms import PeriodForm
 from designer.monitoring.stats import ActivityStats, short_duration, version_stats
+from engine import permissions
 from engine.models import Process, VersionStatus
 from engine.tenancy import scoped
 
@@ -31,7 +32,7 @@ def _measure(stats: ActivityStats, measure: str) -> float:
 @require_GET
 def process_monitor(request: HttpRequest, code: str) -> HttpResponse:
     process = scoped(Process.objects.all(), request).filter(code=code).first()
-    if process is None or not access.may_monitor(request.user):
+    if process is None or not permissions.may_monitor(request.user):
         raise Http404("No such process.")
     versions = list(process.versions.exclude(status=VersionStatus.DRAFT).order_by("-number"))
     form = PeriodForm(request.GET or None, initial={"days": 30})

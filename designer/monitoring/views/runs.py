@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from designer.monitoring import access, graphs
-from designer.monitoring.access import may_monitor
 from designer.monitoring.forms import RunFilterForm, start_of
 from designer.monitoring.paging import capped_counts, paginate
+from engine import permissions
 from engine.models import (
     ActivityKind,
     AuditEvent,
@@ -73,44 +73,17 @@ def run_list(request: HttpRequest) -> HttpResponse:
     processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
     form = RunFilterForm(request.GET or None, processes=processes)
     filters = form.values() if request.GET else {}
-    runs = _filter_runs(access.runs_for_list(request), filters)
+    runs = _filter_runs(permissions.listed_runs(request.user, request), filters)
     # Counts by state, the state filter left out so every state's count stays
     # visible as a way to switch to it. One query either way.
-    found = _state_counts(runs, sees_all=access.sees_all_runs(request.user))
+    found = _state_counts(runs, sees_all=permissions.sees_all_runs(request.user))
     others = {k: v for k, v in filters.items() if k != "state"}
-    counts = [
-        {
-            "state": value,
-            "label": label,
-            "count": f"{found[value][0]:,}+" if found[value][1] else f"{found[value][0]:,}",
-            "url": "?" + urlencode({**others, "state": value}),
-        }
-        for value, label in RunState.choices
-    ]
+    counts = _state_links(found, others)
     total = sum(n for n, _ in found.values())
     total_capped = any(capped for _, capped in found.values())
     if filters.get("state"):
         runs = runs.filter(state=filters["state"])
-    if filters.get("sort") == "oldest":
-        runs = runs.order_by("started_at", "pk")
-    else:
-        runs = runs.order_by("-started_at", "-pk")
-    # Process and version come by a second query for the page (few rows):
-    # joining them made SQLite sort the whole table instead of walking the
-    # start-time index. The run data is never shown in the list.
-    runs = (
-        runs.select_related("started_by")
-        .prefetch_related("process", "version")
-        .only(
-            "state",
-            "business_key",
-            "started_at",
-            "ended_at",
-            "process",
-            "version",
-            "started_by__username",
-        )
-    )
+    runs = _listed(runs, oldest_first=filters.get("sort") == "oldest")
     # The counts by state already give the total: no second count.
     if filters.get("state"):
         total, total_capped = found[filters["state"]]
@@ -123,14 +96,51 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "total": f"{total:,}+" if total_capped else f"{total:,}",
         "all_url": "?" + urlencode(others),
         "page": page,
-        "operator": access.is_operator(request.user),
-        "monitor_allowed": may_monitor(request.user),
+        "operator": permissions.can_manage(request.user),
+        "monitor_allowed": permissions.may_monitor(request.user),
         "here": request.get_full_path(),
     }
     template = "monitoring/run_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#runs-body"  # a filter, a tab or a page: just the list
     return render(request, template, context)
+
+
+def _state_links(found: dict, others: dict) -> list[dict]:
+    """One link per run state with its count (``found``: state -> (count, capped))."""
+    return [
+        {
+            "state": value,
+            "label": label,
+            "count": f"{found[value][0]:,}+" if found[value][1] else f"{found[value][0]:,}",
+            "url": "?" + urlencode({**others, "state": value}),
+        }
+        for value, label in RunState.choices
+    ]
+
+
+def _listed(runs, *, oldest_first: bool):
+    """The runs in list order, with only the columns the list shows."""
+    if oldest_first:
+        runs = runs.order_by("started_at", "pk")
+    else:
+        runs = runs.order_by("-started_at", "-pk")
+    # Process and version come by a second query for the page (few rows):
+    # joining them made SQLite sort the whole table instead of walking the
+    # start-time index. The run data is never shown in the list.
+    return (
+        runs.select_related("started_by")
+        .prefetch_related("process", "version")
+        .only(
+            "state",
+            "business_key",
+            "started_at",
+            "ended_at",
+            "process",
+            "version",
+            "started_by__username",
+        )
+    )
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -146,7 +156,7 @@ def _back(request: HttpRequest, default: str) -> str:
 @require_POST
 def run_bulk(request: HttpRequest) -> HttpResponse:
     """Retry or cancel the selected runs (operators only)."""
-    if not access.is_operator(request.user):
+    if not permissions.can_manage(request.user):
         raise PermissionDenied("Retrying and cancelling runs needs the 'manage runs' permission.")
     back = _back(request, reverse("monitoring:run_list"))
     action = request.POST.get("action")
@@ -157,7 +167,8 @@ def run_bulk(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.warning(request, "Select the runs first.")
         return redirect(back)
-    visible = set(access.runs_for_list(request).filter(pk__in=ids).values_list("pk", flat=True))
+    listed = permissions.listed_runs(request.user, request)
+    visible = set(listed.filter(pk__in=ids).values_list("pk", flat=True))
     done, problems = 0, []
     for pk in ids:
         if pk not in visible:
@@ -226,7 +237,7 @@ def _run_context(request: HttpRequest, run) -> dict:
         "incidents": incidents,
         "tasks": tasks,
         "run_data": json.dumps(run.data, indent=2, sort_keys=True, ensure_ascii=False),
-        "operator": access.is_operator(request.user),
+        "operator": permissions.can_manage(request.user),
         "can_retry_run": run.state == RunState.FAILED,
         "polling": not run.is_finished,
     }

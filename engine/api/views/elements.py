@@ -12,7 +12,8 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from engine.api import lookups, permissions
+from engine import permissions
+from engine.api import lookups
 from engine.api.filters import PageQuery
 from engine.api.serializers import (
     ActivitySerializer,

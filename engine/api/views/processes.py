@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from engine.api import lookups, permissions
+from engine import permissions
+from engine.api import lookups
 from engine.api.filters import ProcessQuery
 from engine.api.serializers import (
     ProcessCreateSerializer,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from engine.api import permissions
+from engine import permissions
 from engine.api.serializers import SignalResultSerializer, SignalSerializer
 from engine.api.views.base import ApiView, error_responses
 from engine.services import runtime

@@ -11,7 +11,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from engine import definition_format as fmt
-from engine.api import errors, lookups, permissions
+from engine import permissions
+from engine.api import errors, lookups
 from engine.api.filters import VersionQuery
 from engine.api.parsers import DefinitionTextParser, JSONParser, RawBody, find_bad_text
 from engine.api.renderers import DefinitionJSONRenderer, DefinitionYAMLRenderer

@@ -5,8 +5,8 @@ manage.py send_webhook --action test.ping [--endpoint ID]
 
 from django.core.management.base import BaseCommand, CommandError
 
+from engine.errors import InvalidData
 from engine.models import WebhookDelivery, WebhookEndpoint
-from engine.services.errors import InvalidData
 from engine.webhooks import delivery
 
 
