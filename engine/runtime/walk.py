@@ -36,9 +36,8 @@ from engine.models.runtime import OPEN_STATES
 from engine.runtime import kinds, locks
 from engine.runtime.audit import record
 from engine.runtime.effects import Effects
-from engine.runtime.statements import save_fields
 
-# What a walk may change on the run (the rest is fixed when it starts).
+# What a walk may change on the run besides lock_version (the rest is fixed when it starts).
 RUN_MOVING_FIELDS = [
     "state",
     "condition",
@@ -46,7 +45,6 @@ RUN_MOVING_FIELDS = [
     "result",
     "ended_at",
     "updated_at",
-    "lock_version",
     "step_count",
     "suspended_from",
 ]
@@ -172,8 +170,7 @@ class Walk:
         if created:
             workitem.save()
         else:
-            workitem.lock_version += 1
-            save_fields(workitem, ["state", "completed_at", "lock_version", *changes])
+            locks.bump(workitem, "state", "completed_at", *changes, fast=True)
             # A workitem has one timer at most: when that fired, none is left to drop.
             kinds.close_extras(workitem, timers=not timer_fired)
         for transition in transitions:
@@ -192,9 +189,10 @@ class Walk:
         workitem.error = message
         workitem.traceback = trace
         workitem.lease_expires_at = None  # (a retry makes it READY and unclaimed)
-        if workitem.pk is not None:
-            workitem.lock_version += 1
-        workitem.save()
+        if workitem.pk is None:
+            workitem.save()
+        else:
+            locks.bump(workitem)
         incident = Incident.objects.create(
             instance=self.run,
             workitem=workitem,
@@ -225,12 +223,10 @@ class Walk:
             return previous
         new = self._next_state(previous)
         run.state = new
-        run.lock_version += 1
         if new == RunState.COMPLETED:
             run.ended_at = self.now
             run.result = copy.deepcopy(run.data)
-        save_fields(run, RUN_MOVING_FIELDS)
-        locks.saw_state(run)
+        locks.bump(run, *RUN_MOVING_FIELDS, fast=True)
         if new != previous:
             if new == RunState.COMPLETED:
                 record("run.completed", run, status_from=previous, status_to=new)

@@ -36,7 +36,7 @@ from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects
 from engine.runtime.kinds import idempotency_key
-from engine.runtime.locks import ACTIVE_RUN, lock_run_with, lock_workitem
+from engine.runtime.locks import ACTIVE_RUN, bump, lock_run_with, lock_workitem
 from engine.runtime.statements import save_fields
 from engine.runtime.walk import Walk
 
@@ -302,8 +302,7 @@ def _record_failure(
     workitem.next_attempt_at = walk.now + timedelta(
         seconds=retry_delay(activity, workitem.attempts)
     )
-    workitem.lock_version += 1
-    workitem.save()
+    bump(workitem)
     Timer.objects.create(
         instance=run,
         workitem=workitem,
