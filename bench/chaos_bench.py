@@ -440,11 +440,11 @@ def run_configuration(
     """Run the chaos against SQLite + ORM broker or PostgreSQL + Redis; returns the counts."""
     folder = Path(tempfile.mkdtemp(prefix=f"waymark-chaos-{vendor}-"))
     with fresh_database(vendor, folder, pg_url, redis_url) as env:
-        driver = subprocess.Popen(
-            [sys.executable, __file__, "--child", command, json.dumps(asdict(profile))],
-            cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-            stderr=open(folder / "driver.log", "w"),  # noqa: SIM115 - closed with the process
-        )  # fmt: skip
+        with open(folder / "driver.log", "w") as log:  # the driver has its own copy
+            driver = subprocess.Popen(
+                [sys.executable, __file__, "--child", command, json.dumps(asdict(profile))],
+                cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=log,
+            )  # fmt: skip
         try:
             out, _ = driver.communicate(timeout=profile.child_limit)
         except subprocess.TimeoutExpired:

@@ -41,6 +41,7 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 
 from django_q import cluster as q_cluster
 from django_q.queues import Queue
@@ -70,6 +71,7 @@ class DeathSafeLock:
     def __init__(self) -> None:
         # Unlinked at once, nothing is left behind; open for the lock's lifetime.
         self._file = tempfile.TemporaryFile()  # noqa: SIM115
+        weakref.finalize(self, self._file.close)
         self._fresh_process_state()
 
     def _fresh_process_state(self) -> None:

@@ -15,7 +15,7 @@ from queue import Empty
 import pytest
 from django_q.queues import Queue as DjangoQQueue
 
-from engine.workers import DeathSafeLock, DeathSafeQueue
+from engine.workers import DeathSafeLock, DeathSafeQueue, report_worker_death
 
 fork = multiprocessing.get_context("fork")
 
@@ -88,3 +88,18 @@ def test_a_lock_held_by_a_process_that_died_is_free_again():
     with lock:  # reentrant in its holder, as the shared counters need
         pass
     lock.release()
+
+
+def test_a_dead_worker_is_reported_loudly_with_what_it_was_doing(caplog):
+    worker = fork.Process(target=time.sleep, args=(60,), daemon=True)
+    worker.timer = multiprocessing.Value("f", -1, lock=DeathSafeLock())  # -1: waiting for a task
+    worker.start()
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(timeout=10)
+    with caplog.at_level("CRITICAL", logger="engine.workers"):
+        report_worker_death(worker)
+        worker.timer.value = 12.5  # seconds left of a task's timeout: it was busy
+        report_worker_death(worker)
+    assert f"worker pid {worker.pid} died while waiting for a task (exit code -9)" in caplog.text
+    assert f"worker pid {worker.pid} died during a task (exit code -9)" in caplog.text
+    assert "a new worker takes its place" in caplog.text
