@@ -26,12 +26,12 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from engine import handlers, leases
+from engine import handlers
 from engine.conf import waymark_setting
 from engine.core.graph import Activity
 from engine.errors import DataTooLarge
 from engine.models import IncidentKind, Timer, TimerKind, Version, WorkItem, WorkItemState
-from engine.runtime import scheduler
+from engine.runtime import leases, scheduler
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects

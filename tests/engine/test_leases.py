@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from engine import leases, scheduler
+from engine import scheduler
 from engine.handlers import handler
 from engine.models import (
     AuditEvent,
@@ -20,7 +20,7 @@ from engine.models import (
     WorkItemState,
 )
 from engine.models.definitions import clear_graph_cache
-from engine.runtime import reconciler, worker
+from engine.runtime import leases, reconciler, worker
 from engine.services import runtime
 from engine.services.errors import EngineError
 from tests.engine.conftest import CALLS, deploy

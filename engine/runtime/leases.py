@@ -6,7 +6,7 @@ going on in-process) sets the workitem's ``lease_expires_at`` to now plus
 the worker's process pushes that moment forward every third of the lease. A
 worker that dies (``exit``, a segfault, SIGKILL, Django-Q2's timeout) stops
 renewing; the reconciler then finds a READY step whose lease lapsed and
-counts a failed attempt (see ``engine.reconciler``).
+counts a failed attempt (see ``engine.runtime.reconciler``).
 
 One heartbeat thread per process renews every step that process is running,
 with its own database connection (Django's connections belong to a thread).
