@@ -16,9 +16,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from engine import executor, schemas
+from engine import permissions, schemas
 from engine.core.states import IllegalMove, check_move
-from engine.executor import Effects, Walk, check_size, jsonable, lock_run
+from engine.errors import (
+    Conflict,
+    InvalidData,
+    NotPublished,
+    RunNotActive,
+    UnknownProcess,
+)
 from engine.models import (
     Incident,
     IncidentKind,
@@ -32,23 +38,15 @@ from engine.models import (
     WorkItemState,
 )
 from engine.models.runtime import OPEN_STATES
-from engine.services.errors import (
-    Conflict,
-    InvalidData,
-    NotAllowed,
-    NotPublished,
-    RunNotActive,
-    UnknownProcess,
-)
+from engine.runtime import scheduler
+from engine.runtime import signals as waits
+from engine.runtime.audit import record
+from engine.runtime.data import check_size, jsonable
+from engine.runtime.effects import Effects, make_ready
+from engine.runtime.locks import ACTIVE_RUN, bump, lock_run, lock_workitem
+from engine.runtime.walk import Walk, create_run
 
 MAX_BUSINESS_KEY = 200
-
-
-def _require_manager(user, what: str) -> None:
-    if user is None:
-        return
-    if not (user.is_superuser or user.has_perm("engine.manage_runs")):
-        raise NotAllowed(f"You may not {what}: it needs the 'manage runs' permission.")
 
 
 def schema_errors(schema: dict, data: Any) -> list[dict]:
@@ -113,9 +111,7 @@ def start_run(
     data = clean_data(data, found.input_schema)
     effects = Effects()
     with transaction.atomic():
-        run = executor.create_run(
-            version, data, business_key=business_key, user=user, effects=effects
-        )
+        run = create_run(version, data, business_key=business_key, user=user, effects=effects)
         effects.schedule()
     return run
 
@@ -129,7 +125,7 @@ def _locked(run: ProcessInstance | int) -> ProcessInstance:
 
 def cancel_run(run: ProcessInstance | int, *, user=None, reason: str = "") -> ProcessInstance:
     """Cancel a run: its open workitems are cancelled, its timers dropped, its child runs too."""
-    _require_manager(user, "cancel runs")
+    permissions.require(user, permissions.MANAGE_RUNS, "cancel runs")
     effects = Effects()
     with transaction.atomic():
         run = _cancel_locked(_locked(run), user=user, reason=reason, effects=effects)
@@ -149,9 +145,8 @@ def _cancel_locked(run: ProcessInstance, *, user, reason: str, effects: Effects)
         old = workitem.state
         workitem.state = WorkItemState.CANCELLED
         workitem.completed_at = now
-        workitem.lock_version += 1
-        workitem.save(update_fields=["state", "completed_at", "lock_version"])
-        executor._audit(
+        bump(workitem, "state", "completed_at")
+        record(
             "workitem.cancelled",
             run,
             workitem,
@@ -168,9 +163,8 @@ def _cancel_locked(run: ProcessInstance, *, user, reason: str, effects: Effects)
     )
     run.state = RunState.CANCELLED
     run.ended_at = now
-    run.lock_version += 1
-    run.save()
-    executor._audit(
+    bump(run)
+    record(
         "run.cancelled",
         run,
         actor=user,
@@ -195,12 +189,15 @@ def _child_gave_up(child: ProcessInstance, effects: Effects, reason: str) -> Non
     parent_item = WorkItem.objects.filter(pk=child.parent_workitem_id).first()
     if parent_item is None or parent_item.state != WorkItemState.WAITING:
         return
-    parent = lock_run(parent_item.instance_id)
-    if parent.state not in executor.ACTIVE_RUN:
+    locked = lock_workitem(
+        parent_item.pk,
+        run_id=parent_item.instance_id,
+        states=[WorkItemState.WAITING],
+        active=True,
+    )
+    if locked is None:
         return
-    workitem = WorkItem.objects.get(pk=parent_item.pk)
-    if workitem.state != WorkItemState.WAITING:
-        return
+    parent, workitem = locked
     walk = Walk(parent, effects)
     walk.fallout(workitem, IncidentKind.SUBPROCESS, f"Subprocess run {child.pk}: {reason}.")
     walk.settle()
@@ -208,7 +205,7 @@ def _child_gave_up(child: ProcessInstance, effects: Effects, reason: str) -> Non
 
 def suspend_run(run: ProcessInstance | int, *, user=None, reason: str = "") -> ProcessInstance:
     """Pause a run: no step, timer or signal moves it until it is resumed."""
-    _require_manager(user, "suspend runs")
+    permissions.require(user, permissions.MANAGE_RUNS, "suspend runs")
     with transaction.atomic():
         run = _locked(run)
         try:
@@ -218,9 +215,8 @@ def suspend_run(run: ProcessInstance | int, *, user=None, reason: str = "") -> P
         previous = run.state
         run.suspended_from = previous
         run.state = RunState.SUSPENDED
-        run.lock_version += 1
-        run.save()
-        executor._audit(
+        bump(run)
+        record(
             "run.suspended",
             run,
             actor=user,
@@ -233,7 +229,7 @@ def suspend_run(run: ProcessInstance | int, *, user=None, reason: str = "") -> P
 
 def resume_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
     """Resume a suspended run; ready steps are queued again, overdue timers fire."""
-    _require_manager(user, "resume runs")
+    permissions.require(user, permissions.MANAGE_RUNS, "resume runs")
     effects = Effects()
     with transaction.atomic():
         run = _locked(run)
@@ -242,13 +238,10 @@ def resume_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
         run.state = run.suspended_from or RunState.RUNNING
         run.suspended_from = ""
         walk = Walk(run, effects, actor=user)
-        walk.recheck = True
         _redispatch_ready(run, effects)
-        _match_waiting_signals(walk)
+        waits.take_kept_signals(walk)  # signals kept while it was suspended (of its tenant)
         state = walk.settle()
-        executor._audit(
-            "run.resumed", run, actor=user, status_from=RunState.SUSPENDED, status_to=state
-        )
+        record("run.resumed", run, actor=user, status_from=RunState.SUSPENDED, status_to=state)
         effects.schedule()
     return run
 
@@ -256,19 +249,7 @@ def resume_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
 def _redispatch_ready(run: ProcessInstance, effects: Effects) -> None:
     now = timezone.now()
     for workitem in WorkItem.objects.filter(instance=run, state=WorkItemState.READY):
-        workitem.lock_version += 1
-        workitem.dispatched_at = now
-        workitem.lease_expires_at = None  # a worker that held it lost it with the suspension
-        workitem.save(update_fields=["lock_version", "dispatched_at", "lease_expires_at"])
-        effects.ready.append((workitem.pk, workitem.lock_version))
-
-
-def _match_waiting_signals(walk: Walk) -> None:
-    """Signals kept while the run was suspended (from its tenant) wake its waits now."""
-    for workitem in WorkItem.objects.filter(instance=walk.run, state=WorkItemState.WAITING).exclude(
-        signal_name=""
-    ):
-        walk.take_kept_signal(workitem)
+        make_ready(workitem, effects, now)  # a worker that held it lost it with the suspension
 
 
 # Retry and compensation -----------------------------------------------------------------
@@ -281,16 +262,15 @@ def retry_workitem(workitem: WorkItem | int, *, user=None) -> WorkItem:
     steps) is routed again; a handler that failed runs again with the same
     idempotency key.
     """
-    _require_manager(user, "retry workitems")
+    permissions.require(user, permissions.MANAGE_RUNS, "retry workitems")
     pk = workitem.pk if isinstance(workitem, WorkItem) else int(workitem)
     effects = Effects()
     with transaction.atomic():
-        instance_id = WorkItem.objects.filter(pk=pk).values_list("instance_id", flat=True).first()
-        if instance_id is None:
+        locked = lock_workitem(pk)
+        if locked is None:
             raise Conflict("This workitem no longer exists.")
-        run = lock_run(instance_id)
-        workitem = WorkItem.objects.get(pk=pk)
-        if run.state not in executor.ACTIVE_RUN:
+        run, workitem = locked
+        if run.state not in ACTIVE_RUN:
             raise RunNotActive(f"This run is {run.state}; resume it before retrying.")
         if workitem.state not in (WorkItemState.FALLOUT, WorkItemState.RETRY):
             raise Conflict(
@@ -311,7 +291,6 @@ def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Ef
     kinds = {i.kind for i in incidents}
     previous = workitem.state
     walk = Walk(run, effects, actor=user)
-    walk.recheck = True
     if run.state == RunState.FAILED:
         run.state = RunState.RUNNING  # settle() decides again below
     if IncidentKind.STEP_BUDGET in kinds:
@@ -323,14 +302,8 @@ def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Ef
     ):
         # Run the handler again (same idempotency key).
         Timer.objects.filter(workitem=workitem, fired_at=None).delete()
-        workitem.state = WorkItemState.READY
         workitem.attempts = 0
-        workitem.next_attempt_at = None
-        workitem.dispatched_at = now
-        workitem.lease_expires_at = None
-        workitem.lock_version += 1
-        workitem.save()
-        effects.ready.append((workitem.pk, workitem.lock_version))
+        make_ready(workitem, effects, now, "attempts")
     elif IncidentKind.ROUTING in kinds:
         # The step itself was done; route on (with data fixed in the meantime).
         walk.leave(workitem, WorkItemState.COMPLETED, error="", traceback="")
@@ -338,10 +311,9 @@ def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Ef
         # It fell out on arrival (bad timer date, no subprocess, step budget): visit again.
         workitem.state = WorkItemState.CANCELLED
         workitem.completed_at = now
-        workitem.lock_version += 1
-        workitem.save(update_fields=["state", "completed_at", "lock_version"])
+        bump(workitem, "state", "completed_at")
         walk.revisit(workitem.activity_key, workitem.arrived_via)
-    executor._audit(
+    record(
         "workitem.retried",
         run,
         workitem,
@@ -355,11 +327,11 @@ def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Ef
 
 def retry_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
     """Retry every fallen-out workitem of a run."""
-    _require_manager(user, "retry runs")
+    permissions.require(user, permissions.MANAGE_RUNS, "retry runs")
     effects = Effects()
     with transaction.atomic():
         run = _locked(run)
-        if run.state not in executor.ACTIVE_RUN:
+        if run.state not in ACTIVE_RUN:
             raise RunNotActive(f"This run is {run.state}; resume it before retrying.")
         items = list(WorkItem.objects.filter(instance=run, state=WorkItemState.FALLOUT))
         if not items:
@@ -368,16 +340,12 @@ def retry_run(run: ProcessInstance | int, *, user=None) -> ProcessInstance:
             run = lock_run(run.pk)
             _retry_locked(run, WorkItem.objects.get(pk=workitem.pk), user=user, effects=effects)
         effects.schedule()
-    return lock_run_read(run.pk)
-
-
-def lock_run_read(pk: int) -> ProcessInstance:
-    return ProcessInstance.objects.get(pk=pk)
+    return ProcessInstance.objects.get(pk=run.pk)
 
 
 def compensate(workitem: WorkItem | int, *, user=None) -> None:
     """Run a fallen-out workitem's compensation handler (in a worker, once)."""
-    _require_manager(user, "compensate workitems")
+    permissions.require(user, permissions.MANAGE_RUNS, "compensate workitems")
     pk = workitem.pk if isinstance(workitem, WorkItem) else int(workitem)
     row = WorkItem.objects.select_related("instance").filter(pk=pk).first()
     if row is None:
@@ -386,11 +354,9 @@ def compensate(workitem: WorkItem | int, *, user=None) -> None:
         raise Conflict(f"Only a fallen-out workitem can be compensated; this one is {row.state}.")
     if row.compensated_at:
         raise Conflict("This workitem was already compensated.")
-    activity = executor.graph_for(row.instance.version_id).activity(row.activity_key)
+    activity = row.activity
     if not activity.compensation_handler:
         raise Conflict(f"{activity.label!r} has no compensation handler.")
-    from engine import scheduler
-
     with transaction.atomic():
         scheduler.dispatch("engine.tasks.compensate_workitem", pk)
 
@@ -399,7 +365,7 @@ def update_run_data(
     run: ProcessInstance | int, changes: dict, *, user=None, replace: bool = False
 ) -> ProcessInstance:
     """Change a run's data (fix variables before a retry); keys in ``changes`` are merged."""
-    _require_manager(user, "edit run data")
+    permissions.require(user, permissions.MANAGE_RUNS, "edit run data")
     with transaction.atomic():
         run = _locked(run)
         if run.is_finished:
@@ -409,9 +375,8 @@ def update_run_data(
         data = changes if replace else {**run.data, **changes}
         check_size(data)
         run.data = data
-        run.lock_version += 1
-        run.save()
-        executor._audit(
+        bump(run)
+        record(
             "run.data_changed",
             run,
             actor=user,

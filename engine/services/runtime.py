@@ -30,13 +30,13 @@ Reads (QuerySet methods)
 
 ``run`` and ``workitem`` arguments take a model instance or a primary key.
 ``user=None`` means the system: no permission check. Errors are in
-engine.services.errors (re-exported here); on any error nothing changes.
+engine.errors (re-exported here); on any error nothing changes.
 """
 
 from __future__ import annotations
 
 from engine.core.states import IllegalMove
-from engine.services.errors import (
+from engine.errors import (
     Conflict,
     DataTooLarge,
     EngineError,
@@ -46,6 +46,7 @@ from engine.services.errors import (
     RunNotActive,
     UnknownProcess,
 )
+from engine.permissions import can_act
 from engine.services.runs import (
     cancel_run,
     compensate,
@@ -58,7 +59,6 @@ from engine.services.runs import (
 )
 from engine.services.signals import SignalResult, send_signal
 from engine.services.workitems import (
-    can_act,
     candidates,
     claim,
     complete,
@@ -118,18 +118,18 @@ def workitem_action(workitem_id: int, action: str = "forward", **kwargs):
     complete(outcome=, data=); claim/release/reassign(user=, to_user=);
     cancel: cancel the workitem's run.
     """
-    from engine import executor
     from engine.models import WorkItem
+    from engine.runtime import compensation, worker
 
     kind = ACTIONS.get(action)
     if kind is None:
         raise EngineError(f"Unknown workitem action {action!r}: use {', '.join(sorted(ACTIONS))}.")
     if kind == "run":
-        return executor.run_workitem(workitem_id, _lock_version(kwargs.get("lock_version")))
+        return worker.run_workitem(workitem_id, _lock_version(kwargs.get("lock_version")))
     if kind == "retry":
         return retry_workitem(workitem_id)
     if kind == "compensate":
-        return executor.compensate_workitem(workitem_id)
+        return compensation.compensate_workitem(workitem_id)
     if kind == "complete":
         return complete(workitem_id, outcome=kwargs.get("outcome"), data=kwargs.get("data"))
     if kind == "claim":

@@ -30,12 +30,16 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from engine import audit
 from engine.conf import waymark_setting
 from engine.core.durations import parse_duration
-from engine.executor import ACTIVE_RUN, Effects, Walk, correlation_text, lock_run
+from engine.errors import InvalidData
 from engine.models import PendingSignal, WorkItem, WorkItemState
-from engine.services.errors import InvalidData
+from engine.runtime import signals as waits
+from engine.runtime.audit import record
+from engine.runtime.data import correlation_text
+from engine.runtime.effects import Effects
+from engine.runtime.locks import ACTIVE_RUN, lock_workitem
+from engine.runtime.walk import Walk
 from engine.services.runs import clean_data
 from engine.tenancy import resolve_tenant, scoped_to
 
@@ -92,12 +96,14 @@ def send_signal(
             .values_list("pk", "instance_id")
         )
         for pk, instance_id in waiting:
-            run = lock_run(instance_id)
-            workitem = WorkItem.objects.get(pk=pk)
-            if workitem.state != WorkItemState.WAITING or run.state not in ACTIVE_RUN:
+            locked = lock_workitem(
+                pk, run_id=instance_id, states=[WorkItemState.WAITING], active=True
+            )
+            if locked is None:
                 continue
+            run, workitem = locked
             walk = Walk(run, effects, actor=sender)
-            walk.receive_signal(workitem, payload)
+            waits.receive_signal(walk, workitem, payload)
             walk.settle()
             if instance_id not in result.woken:
                 result.woken.append(instance_id)
@@ -112,7 +118,7 @@ def send_signal(
                 tenant_id=reach,
                 sent_by=sender,
             )
-            audit.record(
+            record(
                 "signal.kept",
                 actor=sender,
                 tenant_id=reach or "",
@@ -145,17 +151,17 @@ def match_pending(now=None) -> int:
             continue
         effects = Effects()
         with transaction.atomic():
-            run = lock_run(waiting[1])
+            locked = lock_workitem(waiting[0], run_id=waiting[1], states=[WorkItemState.WAITING])
             signal = (
                 PendingSignal.objects.select_for_update()
                 .filter(pk=signal_id, consumed_at=None)
                 .first()
             )
-            workitem = WorkItem.objects.get(pk=waiting[0])
-            if signal is None or workitem.state != WorkItemState.WAITING:
+            if signal is None or locked is None:
                 continue
+            run, workitem = locked
             walk = Walk(run, effects)
-            walk.consume_kept_signal(signal, workitem)
+            waits.consume_kept_signal(walk, signal, workitem)
             walk.settle()
             effects.schedule()
             matched += 1

@@ -1,6 +1,6 @@
 """Human workitems: claim, release, complete, reassign, delegate.
 
-Who may act:
+Who may act (engine.permissions: ``can_act``, ``can_manage_workitems``):
 
 - the assignee of an assigned workitem;
 - a candidate of an offered one: a user named in the activity's allowed
@@ -20,15 +20,18 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from engine import executor
+from engine import permissions
 from engine.core.states import HUMAN_OPEN_STATES
-from engine.executor import Effects, Walk, check_size, lock_run
+from engine.errors import Conflict, InvalidData, NotAllowed, RunNotActive
 from engine.models import ActivityKind, RunState, WorkItem, WorkItemCandidate, WorkItemState
+from engine.runtime.audit import record
+from engine.runtime.data import check_size
+from engine.runtime.effects import Effects
+from engine.runtime.locks import bump, lock_workitem
+from engine.runtime.walk import Walk
 from engine.schemas import apply_defaults
-from engine.services.errors import Conflict, InvalidData, NotAllowed, RunNotActive
 from engine.services.runs import schema_errors
 
 CLOSED_MESSAGES = {
@@ -39,47 +42,16 @@ CLOSED_MESSAGES = {
 }
 
 
-# Who may act -------------------------------------------------------------------------
-
-
-def is_manager(user) -> bool:
-    return user is None or user.is_superuser or user.has_perm("engine.manage_workitems")
-
-
-def is_candidate(user, workitem: WorkItem) -> bool:
-    if user is None:
-        return False
-    return (
-        WorkItemCandidate.objects.filter(workitem=workitem)
-        .filter(Q(user=user) | Q(group__in=user.groups.all()))
-        .exists()
-    )
-
-
-def can_act(user, workitem: WorkItem) -> bool:
-    """Whether ``user`` may claim or complete ``workitem`` now."""
-    if workitem.state not in HUMAN_OPEN_STATES:
-        return False
-    if is_manager(user):
-        return True
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if workitem.state == WorkItemState.ASSIGNED:
-        return workitem.assignee_id == user.pk
-    return is_candidate(user, workitem)
-
-
 # Locking -----------------------------------------------------------------------------
 
 
 def _lock(workitem: WorkItem | int, expected_version: int | None = None):
     """Lock the workitem's run, re-read the workitem, refuse stale or closed ones."""
     pk = workitem.pk if isinstance(workitem, WorkItem) else int(workitem)
-    instance_id = WorkItem.objects.filter(pk=pk).values_list("instance_id", flat=True).first()
-    if instance_id is None:
+    locked = lock_workitem(pk, related=("assignee", "completed_by"))
+    if locked is None:
         raise Conflict("This task no longer exists.")
-    run = lock_run(instance_id)
-    row = WorkItem.objects.select_related("assignee", "completed_by").get(pk=pk)
+    run, row = locked
     if row.activity_kind != ActivityKind.HUMAN:
         raise Conflict("Only a human task can be claimed, completed or assigned.")
     if row.state not in HUMAN_OPEN_STATES:
@@ -114,11 +86,6 @@ def _user(value):
     return found
 
 
-def _bump(workitem: WorkItem, *fields: str) -> None:
-    workitem.lock_version += 1
-    workitem.save(update_fields=[*fields, "lock_version"])
-
-
 # Actions --------------------------------------------------------------------------------
 
 
@@ -132,7 +99,8 @@ def claim(workitem: WorkItem | int, *, user, expected_version: int | None = None
             if workitem.assignee_id == user.pk:
                 return workitem
             raise Conflict(f"This task was already claimed by {_username(workitem.assignee)}.")
-        if not (is_candidate(user, workitem) or is_manager(user)):
+        offered = permissions.is_candidate(user, workitem)
+        if not (offered or permissions.can_manage_workitems(user)):
             raise NotAllowed("This task is not offered to you.")
         _assign(run, workitem, user, action="workitem.claimed", actor=user)
     return workitem
@@ -143,8 +111,8 @@ def _assign(run, workitem: WorkItem, to_user, *, action: str, actor, **metadata)
     workitem.state = WorkItemState.ASSIGNED
     workitem.assignee = to_user
     workitem.claimed_at = timezone.now()
-    _bump(workitem, "state", "assignee", "claimed_at", "delegated_by")
-    executor._audit(
+    bump(workitem, "state", "assignee", "claimed_at", "delegated_by")
+    record(
         action,
         run,
         workitem,
@@ -161,7 +129,10 @@ def release(workitem: WorkItem | int, *, user, expected_version: int | None = No
         run, workitem = _lock(workitem, expected_version)
         if workitem.state != WorkItemState.ASSIGNED:
             raise Conflict("This task is not claimed by anyone.")
-        if not (is_manager(user) or workitem.assignee_id == getattr(user, "pk", None)):
+        if not (
+            permissions.can_manage_workitems(user)
+            or workitem.assignee_id == getattr(user, "pk", None)
+        ):
             raise NotAllowed("Only its assignee (or a manager) can release this task.")
         if not WorkItemCandidate.objects.filter(workitem=workitem).exists():
             raise Conflict(
@@ -173,8 +144,8 @@ def release(workitem: WorkItem | int, *, user, expected_version: int | None = No
         workitem.assignee = None
         workitem.delegated_by = None
         workitem.claimed_at = None
-        _bump(workitem, "state", "assignee", "delegated_by", "claimed_at")
-        executor._audit(
+        bump(workitem, "state", "assignee", "delegated_by", "claimed_at")
+        record(
             "workitem.released",
             run,
             workitem,
@@ -193,7 +164,7 @@ def reassign(
     to_user = _user(to_user)
     if to_user is None:
         raise InvalidData("Reassigning needs the user to give the task to.")
-    if not is_manager(user):
+    if not permissions.can_manage_workitems(user):
         raise NotAllowed("Only a manager can reassign tasks.")
     with transaction.atomic():
         run, workitem = _lock(workitem, expected_version)
@@ -222,7 +193,7 @@ def delegate(
         mine = workitem.state == WorkItemState.ASSIGNED and workitem.assignee_id == getattr(
             user, "pk", None
         )
-        if not (mine or is_manager(user)):
+        if not (mine or permissions.can_manage_workitems(user)):
             raise NotAllowed("Only the task's assignee can delegate it.")
         workitem.delegated_by = user
         _assign(run, workitem, to_user, action="workitem.delegated", actor=user)
@@ -247,7 +218,7 @@ def complete(
     effects = Effects()
     with transaction.atomic():
         run, workitem = _lock(workitem, expected_version)
-        if not can_act(user, workitem):
+        if not permissions.can_act(user, workitem):
             if workitem.state == WorkItemState.ASSIGNED and workitem.assignee_id != getattr(
                 user, "pk", None
             ):
@@ -256,7 +227,7 @@ def complete(
                     "only they can complete it."
                 )
             raise NotAllowed("You may not complete this task.")
-        activity = executor.graph_for(run.version_id).activity(workitem.activity_key)
+        activity = workitem.activity
         outcome = _check_outcome(activity, outcome)
         form = _check_form(activity, data)
         merged = {**run.data, **form}
@@ -276,7 +247,7 @@ def complete(
             changes["claimed_at"] = walk.now
         done = walk.leave(workitem, WorkItemState.COMPLETED, **changes)
         if done:
-            executor._audit(
+            record(
                 "workitem.completed",
                 run,
                 workitem,

@@ -277,3 +277,22 @@ def test_an_import_nested_too_deeply_is_400(api, review_process, depth):
     assert answer.status_code == 400
     assert "nest" in answer.json()["errors"][0]["message"]
     assert Version.objects.filter(process__code="review").count() == 1
+
+
+def test_a_draft_holding_a_form_schema_that_is_not_usable_is_not_published(api, review_process):
+    client = api("pia", "design", "publish")
+    client.post(f"{V}/1/clone/", {}, format="json")
+    # A draft saved before schemas were checked at every door can still hold one.
+    bad = {"type": "object", "properties": {"a": {"$ref": "https://example.com/a.json"}}}
+    draft = Version.objects.get(process__code="review", number=2)
+    draft.activities.filter(key="review").update(form_schema=bad)
+
+    answer = client.post(f"{V}/2/publish/")
+
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["code"] == "validation_failed"
+    error = next(e for e in body["errors"] if e["code"] == "WM126")
+    assert error["path"] == "review"
+    assert "the form schema is not usable" in error["message"]
+    assert Version.objects.get(process__code="review", number=2).status == "draft"
