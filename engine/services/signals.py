@@ -84,48 +84,57 @@ def send_signal(
     result = SignalResult()
     effects = Effects()
     with transaction.atomic():
-        candidates = WorkItem.objects.filter(
-            state=WorkItemState.WAITING,
-            signal_name=name,
-            correlation_value=key,
-            instance__state__in=ACTIVE_RUN,
-        )
-        waiting = list(
-            scoped_to(candidates, tenant)
-            .order_by("instance_id", "pk")
-            .values_list("pk", "instance_id")
-        )
-        for pk, instance_id in waiting:
-            locked = lock_workitem(
-                pk, run_id=instance_id, states=[WorkItemState.WAITING], active=True
-            )
-            if locked is None:
-                continue
-            run, workitem = locked
-            walk = Walk(run, effects, actor=sender)
-            waits.receive_signal(walk, workitem, payload)
-            walk.settle()
-            if instance_id not in result.woken:
-                result.woken.append(instance_id)
+        result.woken = _wake_waiting(name, key, tenant, payload, sender, effects)
         if not result.woken:
-            now = timezone.now()
-            result.kept = PendingSignal.objects.create(
-                name=name,
-                correlation=key,
-                payload=payload,
-                received_at=now,
-                expires_at=now + _retention(),
-                tenant_id=reach,
-                sent_by=sender,
-            )
-            record(
-                "signal.kept",
-                actor=sender,
-                tenant_id=reach or "",
-                metadata={"signal": name, "correlation": key, "pending_signal": result.kept.pk},
-            )
+            result.kept = _keep(name, key, payload, reach=reach, sender=sender)
         effects.schedule()
     return result
+
+
+def _wake_waiting(name, key, tenant, payload, sender, effects: Effects) -> list[int]:
+    """Wake every run of ``tenant`` (None: any) waiting for the signal; their ids."""
+    candidates = WorkItem.objects.filter(
+        state=WorkItemState.WAITING,
+        signal_name=name,
+        correlation_value=key,
+        instance__state__in=ACTIVE_RUN,
+    )
+    waiting = list(
+        scoped_to(candidates, tenant).order_by("instance_id", "pk").values_list("pk", "instance_id")
+    )
+    woken: list[int] = []
+    for pk, instance_id in waiting:
+        locked = lock_workitem(pk, run_id=instance_id, states=[WorkItemState.WAITING], active=True)
+        if locked is None:
+            continue
+        run, workitem = locked
+        walk = Walk(run, effects, actor=sender)
+        waits.receive_signal(walk, workitem, payload)
+        walk.settle()
+        if instance_id not in woken:
+            woken.append(instance_id)
+    return woken
+
+
+def _keep(name, key, payload, *, reach: str | None, sender) -> PendingSignal:
+    """Nobody waited: keep the signal for the first run (of ``reach``) that will."""
+    now = timezone.now()
+    kept = PendingSignal.objects.create(
+        name=name,
+        correlation=key,
+        payload=payload,
+        received_at=now,
+        expires_at=now + _retention(),
+        tenant_id=reach,
+        sent_by=sender,
+    )
+    record(
+        "signal.kept",
+        actor=sender,
+        tenant_id=reach or "",
+        metadata={"signal": name, "correlation": key, "pending_signal": kept.pk},
+    )
+    return kept
 
 
 def match_pending(now=None) -> int:
