@@ -62,7 +62,7 @@ def run_start(request: HttpRequest, code: str) -> HttpResponse:
                 )
             except runtime.InvalidData as exc:
                 data_form.add_engine_errors(exc.errors)
-                status = 413 if isinstance(exc, runtime.DataTooLarge) else 400
+                status = exc.status  # 400, or 413 for run data over the size cap
             except (runtime.NotPublished, runtime.UnknownProcess) as exc:
                 messages.error(request, exc.message)
                 status = 409
