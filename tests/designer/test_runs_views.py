@@ -365,6 +365,18 @@ def test_bad_start_data_is_shown_and_kept(client, requester, review):
     assert not ProcessInstance.objects.exists()
 
 
+def test_start_data_over_the_size_cap_is_413_with_the_reason(client, requester, review, settings):
+    settings.WAYMARK_MAX_DATA_BYTES = 200
+    client.force_login(requester)
+    response = client.post(
+        reverse("monitoring:run_start", args=["expense"]),
+        {"data-requester": "r" * 300, "data-amount": "3"},
+    )
+    assert response.status_code == 413
+    assert "WAYMARK_MAX_DATA_BYTES" in response.text
+    assert not ProcessInstance.objects.exists()
+
+
 def test_process_without_schema_takes_json(client, requester, wm):
     deploy(
         [{"key": "t", "kind": "timer", "timer_duration": "1d"}],
