@@ -27,6 +27,8 @@ Codes (stable; the designer and the API show them):
     WM123 error    bad retry policy
     WM124 warning  two transitions with the same source and target
     WM125 error    two or more always-true ways out of a non-parallel activity
+    WM126 error    form or input schema that engine.schemas refuses (checked on
+                   publish by engine.services.versions: it needs engine.schemas)
 
 Modules: ``structure`` (starts, ends, transitions, conditions, reachability),
 ``branches`` (defaults, choices, joins), ``activities`` (fields by kind,
