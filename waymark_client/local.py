@@ -48,11 +48,12 @@ class LocalTransport:
         return self._as_dict(run)
 
     def run(self, process_code: str, run_id: int) -> dict:
+        from engine import permissions
         from engine.models import ProcessInstance
 
         runs = ProcessInstance.objects.select_related("process", "version")
         if self.user is not None:
-            runs = runs.visible_to(self.user)
+            runs = permissions.visible_runs(self.user).select_related("process", "version")
         run = runs.filter(pk=run_id, process__code=process_code).first()
         if run is None:
             raise ExecutionNotFoundError(f"There is no run {run_id} of {process_code!r}.")

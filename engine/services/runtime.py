@@ -26,7 +26,8 @@ Signals
 
 Reads (QuerySet methods)
     WorkItem.objects.inbox(user) / .available(user) / .done(user) / .open() / .overdue()
-    ProcessInstance.objects.visible_to(user) / .active() / .failed()
+    ProcessInstance.objects.involving(user) / .active() / .failed()
+    engine.permissions.visible_runs(user) / visible_workitems(user): what a person may open
 
 ``run`` and ``workitem`` arguments take a model instance or a primary key.
 ``user=None`` means the system: no permission check. Errors are in

@@ -2,6 +2,7 @@
 
 import pytest
 
+from engine import permissions
 from engine.models import AuditEvent, ProcessInstance, RunState, WorkItem, WorkItemState
 from engine.services.runtime import Conflict, InvalidData, NotAllowed, RunNotActive
 from tests.engine.conftest import deploy
@@ -211,14 +212,14 @@ def test_nothing_moves_while_the_run_is_suspended(wm, review, bob):
     assert review.instance.state == RunState.COMPLETED
 
 
-def test_visible_to(wm, review, bob, carol, django_user_model):
-    assert ProcessInstance.objects.visible_to(bob).filter(pk=review.instance_id).exists()
+def test_visible_runs(wm, review, bob, carol, django_user_model):
+    assert permissions.visible_runs(bob).filter(pk=review.instance_id).exists()
     assert list(ProcessInstance.objects.involving(bob)) == [review.instance]
-    assert not ProcessInstance.objects.visible_to(carol).exists()
+    assert not permissions.visible_runs(carol).exists()
     assert not ProcessInstance.objects.involving(carol).exists()
     wm.claim(review, user=bob)
     wm.complete(review, user=bob, outcome="REJECTED")
-    assert ProcessInstance.objects.visible_to(bob).count() == 1  # worked on it
+    assert permissions.visible_runs(bob).count() == 1  # worked on it
     assert ProcessInstance.objects.involving(bob).count() == 1
     root = django_user_model.objects.create_superuser("root2", password=None)
-    assert ProcessInstance.objects.visible_to(root).count() == 1
+    assert permissions.visible_runs(root).count() == 1
