@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from engine import permissions
 from engine.conf import waymark_setting
 from engine.errors import InvalidData, NotAllowed
 from engine.models import WebhookEndpoint
@@ -31,7 +32,7 @@ MAX_HEADERS = 20
 
 
 def can_manage(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or user.has_perm(PERMISSION)))
+    return bool(user and user.is_authenticated and permissions.has(user, PERMISSION))
 
 
 def _require(user) -> None:
