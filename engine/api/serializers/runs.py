@@ -1,0 +1,105 @@
+"""Runs (start, list, detail, cancel), their incidents, and signals."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from engine.api.serializers.common import run_page_url, username
+from engine.models import Incident, ProcessInstance
+
+# Runs --------------------------------------------------------------------------------------
+
+
+class RunStartSerializer(serializers.Serializer):
+    process = serializers.CharField(max_length=64)
+    data = serializers.DictField(required=False, default=dict)
+    business_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default=""
+    )
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Incident
+        fields = ["id", "kind", "activity_key", "workitem", "message", "created_at", "resolved_at"]
+        read_only_fields = fields
+
+
+class RunSerializer(serializers.ModelSerializer):
+    process = serializers.CharField(source="process.code", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    state = serializers.CharField(
+        source="status", read_only=True, help_text=("ACTIVE, SUCCEEDED, FAILED or CANCELLED")
+    )
+    detailed_state = serializers.CharField(
+        source="state",
+        read_only=True,
+        help_text=("running, waiting, suspended, failed, completed or cancelled"),
+    )
+    started_by = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProcessInstance
+        fields = [
+            "id",
+            "process",
+            "version",
+            "state",
+            "detailed_state",
+            "business_key",
+            "started_at",
+            "ended_at",
+            "started_by",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_started_by(self, run: ProcessInstance) -> str | None:
+        return username(run.started_by)
+
+    def get_url(self, run: ProcessInstance) -> str:
+        path = run_page_url(run.pk)
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class RunDetailSerializer(RunSerializer):
+    incidents = serializers.SerializerMethodField()
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "condition", "data", "result", "incidents"]
+        read_only_fields = fields
+
+    def get_incidents(self, run: ProcessInstance) -> list[dict]:
+        return IncidentSerializer(run.incidents.filter(resolved_at=None), many=True).data
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+# Signals ---------------------------------------------------------------------------------
+
+
+class SignalSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    payload = serializers.DictField(required=False, default=dict)
+    correlation = serializers.JSONField(
+        required=False, default=None, help_text="text or a number; compared as text"
+    )
+
+    def validate_correlation(self, value):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise serializers.ValidationError("must be text or a number")
+        if len(str(value)) > 255:
+            raise serializers.ValidationError("at most 255 characters")
+        return value
+
+
+class SignalResultSerializer(serializers.Serializer):
+    woken = serializers.ListField(child=serializers.IntegerField(), help_text="run ids")
+    kept = serializers.BooleanField(help_text="no run waited: the signal is kept for later")
+    pending_signal = serializers.IntegerField(allow_null=True)
