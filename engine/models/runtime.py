@@ -6,7 +6,7 @@ here (READY workitems with ``dispatched_at``, unfired ``Timer`` rows in
 ``engine.models.waiting``), so the timer loop and the reconciler can ring the
 doorbell again.
 
-Writers are the functions in ``engine.services`` and ``engine.executor``;
+Writers are the functions in ``engine.services`` and ``engine.runtime``;
 the QuerySet methods below are the reads the inbox and run pages use.
 """
 

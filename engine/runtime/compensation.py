@@ -23,7 +23,7 @@ from engine.runtime.data import check_size, jsonable
 from engine.runtime.kinds import idempotency_key
 from engine.runtime.locks import bump, lock_workitem
 
-log = logging.getLogger("engine.executor")
+log = logging.getLogger("engine.executor")  # (the name these logs have always had)
 
 
 def compensate_workitem(workitem_id: int) -> bool:

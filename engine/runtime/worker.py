@@ -40,7 +40,7 @@ from engine.runtime.locks import ACTIVE_RUN, bump, lock_run_with, lock_workitem
 from engine.runtime.statements import save_fields
 from engine.runtime.walk import Walk
 
-log = logging.getLogger("engine.executor")
+log = logging.getLogger("engine.executor")  # (the name these logs have always had)
 
 CHAIN_LIMIT = 1000  # steps one worker task takes inline before it queues the rest
 
