@@ -34,6 +34,7 @@ def jsonable(value: Any) -> Any:
 
 def parse_due(value: Any) -> datetime | None:
     """A date or date-time from run data, time-zone aware (naive means the site's zone)."""
+    moment: datetime | None = None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -43,7 +44,7 @@ def parse_due(value: Any) -> datetime | None:
             if day is None:
                 return None
             moment = datetime(day.year, day.month, day.day)
-    else:
+    if moment is None:
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())

@@ -313,6 +313,8 @@ def enter_subprocess(walk: Walk, workitem: WorkItem, activity: Activity) -> None
 def resume_parent(child_walk: Walk) -> None:
     """A child run completed: its data merges into the parent, which moves on."""
     child = child_walk.run
+    if child.parent_workitem_id is None:
+        return
     parent_item = WorkItem.objects.filter(pk=child.parent_workitem_id).only("instance_id").first()
     if parent_item is None:
         return
@@ -345,7 +347,7 @@ def resume_parent(child_walk: Walk) -> None:
 
 # The table ---------------------------------------------------------------------------
 
-ENTRIES: dict[ActivityKind, Entry] = {
+ENTRIES: dict[str, Entry] = {
     ActivityKind.START: Entry(enter_passing),
     ActivityKind.END: Entry(enter_end),
     ActivityKind.EXCLUSIVE: Entry(enter_passing),

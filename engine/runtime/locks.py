@@ -23,6 +23,7 @@ A run read by these functions remembers the state it was locked in, so a
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import cast
 
 from django.db.models import Model
 
@@ -33,8 +34,9 @@ from engine.runtime.statements import RUN, WORKITEM, save_fields, statement
 ACTIVE_RUN = [RunState.RUNNING, RunState.WAITING, RunState.FAILED]
 
 
-def _seen(run: ProcessInstance) -> ProcessInstance:
-    run._waymark_locked_state = run.state
+def _seen(run: Model) -> ProcessInstance:
+    run = cast(ProcessInstance, run)
+    setattr(run, "_waymark_locked_state", run.state)  # noqa: B010 (not a model field)
     return run
 
 
@@ -85,7 +87,7 @@ def get_workitem(pk: int) -> WorkItem:
     found = statement("workitem").first({WORKITEM: pk})
     if found is None:
         raise WorkItem.DoesNotExist(f"WorkItem {pk} does not exist.")
-    return found[0]
+    return cast(WorkItem, found[0])
 
 
 def lock_workitem(
@@ -124,7 +126,7 @@ def lock_workitem(
     return run, workitem
 
 
-def bump(obj: Model, *fields: str, fast: bool = False) -> None:
+def bump(obj: ProcessInstance | WorkItem, *fields: str, fast: bool = False) -> None:
     """Save a run or workitem that changed, with its ``lock_version`` one higher.
 
     Every change bumps the version, so a message or a page that names the old

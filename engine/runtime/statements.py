@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import DatabaseError, connections, router
-from django.db.models import Model, QuerySet, Subquery
+from django.db.models import Field, Model, QuerySet, Subquery
 
 from engine.models import ProcessInstance, Timer, WorkItem
 
@@ -130,24 +130,38 @@ def mark_timer_fired(timer_id: int, now: datetime) -> bool:
         return cursor.rowcount == 1
 
 
+def _field(model: type[Model], name: str) -> Field:
+    return cast(Field, model._meta.get_field(name))
+
+
+def _pk_column(model: type[Model]) -> str:
+    return cast(str, model._meta.pk.column)
+
+
+def _column(field: Field) -> str:
+    return cast(str, field.column)  # (None only for fields without a column)
+
+
 @lru_cache(maxsize=8)
 def _timer_fired_sql(alias: str, vendor: str) -> str:
     quote = connections[alias].ops.quote_name
-    fired, due = (quote(Timer._meta.get_field(name).column) for name in ("fired_at", "due_at"))
+    fired, due = (quote(_column(_field(Timer, name))) for name in ("fired_at", "due_at"))
     return (
         f"UPDATE {quote(Timer._meta.db_table)} SET {fired} = %s "
-        f"WHERE {quote(Timer._meta.pk.column)} = %s AND {fired} IS NULL AND {due} <= %s"
+        f"WHERE {quote(_pk_column(Timer))} = %s AND {fired} IS NULL AND {due} <= %s"
     )
 
 
 @lru_cache(maxsize=64)
-def _update_statement(model: type[Model], fields: tuple[str, ...], alias: str, vendor: str):
+def _update_statement(
+    model: type[Model], fields: tuple[str, ...], alias: str, vendor: str
+) -> tuple[str, list[Field]]:
     quote = connections[alias].ops.quote_name
-    columns = [model._meta.get_field(name) for name in fields]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    columns = [_field(model, name) for name in fields]
+    assignments = ", ".join(f"{quote(_column(field))} = %s" for field in columns)
     sql = (
         f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
-        f"WHERE {quote(model._meta.pk.column)} = %s"
+        f"WHERE {quote(_pk_column(model))} = %s"
     )
     return sql, columns
 

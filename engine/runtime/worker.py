@@ -190,10 +190,10 @@ def _record(
         # Unchanged since it was read (every change bumps lock_version).
         workitem.instance = run
         walk = Walk(run, effects)
-        if error is None:
+        if result is not None:
             _record_success(walk, workitem, result)
         else:
-            _record_failure(walk, workitem, activity, error, trace or "")
+            _record_failure(walk, workitem, activity, error or "", trace or "")
         walk.settle()
         following = _next_inline(effects, run.pk)
         if following is not None and following.known is not None and lease_next:
