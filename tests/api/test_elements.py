@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import Activity, Transition
+from engine.models import Activity, Transition, Version
 from engine.services import definitions
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +153,7 @@ def test_editing_needs_the_design_permission(api, draft):
 
 def test_the_api_edits_exactly_as_the_service_does(draft):
     """The same change through the service and through the API gives the same rows."""
-    version = definitions.clone(definitions.Version.objects.get(process__code="orders"))
+    version = definitions.clone(Version.objects.get(process__code="orders"))
     definitions.add_activity(version, "human", key="svc", name="Same", outcomes=["A"])
     draft.post(
         f"{D}/activities/",
