@@ -107,7 +107,7 @@ def sees_all_workitems(user) -> bool:
 
 
 def sees_all_events(user) -> bool:
-    return has(user, VIEW_AUDIT)
+    return allowed(user, VIEW_AUDIT)
 
 
 def is_candidate(user, workitem: WorkItem) -> bool:
@@ -162,7 +162,7 @@ def visible_processes(user, tenant_of: Any = None) -> QuerySet:
 def visible_runs(user, tenant_of: Any = None) -> QuerySet:
     """Runs ``user`` may open: all for operators and run viewers, else those they
     started, work or worked on, or are offered work in (one indexed test per run)."""
-    if not getattr(user, "is_authenticated", False):
+    if user is not None and not user.is_authenticated:
         return ProcessInstance.objects.none()
     runs = ProcessInstance.objects.all()
     if not sees_all_runs(user):
