@@ -63,7 +63,7 @@ HANDLER = "chaos.step"
 STEPS = ("a", "b1", "b2", "b3", "c")
 LOAD_KILLS = ("busy", "idle", "busy", "cluster", "idle", "busy")
 KILL_WINDOW = 10.0  # seconds to find a worker in the wanted state before a kill is skipped
-RECOVERY_LOG = "Waymark worker:"  # what engine/workers.py logs when it replaces a dead process
+RECOVERY_LOG = "Waymark worker:"  # engine/runtime/workers.py logs it on replacing a dead one
 
 
 @dataclass

@@ -44,7 +44,7 @@ trap stop_all INT TERM EXIT
 
 start web $PYBIN manage.py runserver "$HOST:$PORT" --noreload
 # waymark_worker, not qcluster: Django-Q2's own cluster wedges for good when a
-# worker waiting for a task is killed (engine/workers.py says why).
+# worker waiting for a task is killed (engine/runtime/workers.py says why).
 start worker $PYBIN manage.py waymark_worker
 if $PYBIN manage.py help waymark_timers >/dev/null 2>&1; then
   start timers $PYBIN manage.py waymark_timers

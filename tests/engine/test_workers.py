@@ -1,4 +1,6 @@
-"""The worker cluster's task queue survives a reader killed while it waits (engine/workers.py).
+"""The worker cluster's task queue survives a reader killed while it waits.
+
+The cluster is engine/runtime/workers.py.
 
 Fast and in-process: forked readers of a queue, as Django-Q2's workers are.
 The whole cluster under SIGKILL, with real runs, is tests/engine/test_chaos.py.
@@ -15,7 +17,7 @@ from queue import Empty
 import pytest
 from django_q.queues import Queue as DjangoQQueue
 
-from engine.workers import DeathSafeLock, DeathSafeQueue, report_worker_death
+from engine.runtime.workers import DeathSafeLock, DeathSafeQueue, report_worker_death
 
 fork = multiprocessing.get_context("fork")
 
@@ -57,7 +59,7 @@ def test_a_reader_killed_while_waiting_leaves_the_next_task_to_the_others():
 
 
 def test_django_q2s_own_queue_stays_locked_after_the_same_kill():
-    """Why engine/workers.py exists: with Django-Q2's queue the next reader waits for ever."""
+    """Why engine/runtime/workers.py exists: Django-Q2's queue leaves the next reader waiting."""
     queue = DjangoQQueue()
     results = kill_waiting_reader(queue)
     second = fork.Process(target=read_one, args=(queue, results), daemon=True)

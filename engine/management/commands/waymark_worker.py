@@ -1,13 +1,13 @@
 """``manage.py waymark_worker``: Waymark's Django-Q2 cluster (use it instead of ``qcluster``).
 
 It is ``qcluster`` with one difference: a worker killed while it waits for a
-task no longer wedges the whole cluster (see engine/workers.py for why).
+task no longer wedges the whole cluster (see engine/runtime/workers.py for why).
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from engine.workers import start_cluster
+from engine.runtime.workers import start_cluster
 
 
 class Command(BaseCommand):

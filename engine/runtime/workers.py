@@ -50,7 +50,7 @@ from django_q.worker import worker
 try:  # POSIX only; on Windows the plain sentinel is used (see start_cluster).
     import fcntl
 except ImportError:  # pragma: no cover - not on the platforms Waymark is tested on
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger("engine.workers")
 
@@ -88,7 +88,8 @@ class DeathSafeLock:
         if not block:
             got = self._threads.acquire(False)
         else:
-            got = self._threads.acquire(True, -1 if deadline is None else max(timeout, 0))
+            wait = -1.0 if deadline is None or timeout is None else max(timeout, 0.0)
+            got = self._threads.acquire(True, wait)
         if not got:
             return False
         if self._depth == 0 and not self._lock_file(block, deadline):
@@ -114,7 +115,7 @@ class DeathSafeLock:
                 fcntl.lockf(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
             except OSError:  # EACCES / EAGAIN: another process holds it
-                if not block or time.monotonic() >= deadline:
+                if not block or deadline is None or time.monotonic() >= deadline:
                     return False
                 time.sleep(0.005)
 
@@ -124,17 +125,18 @@ class DeathSafeLock:
         self.release()
 
 
-class DeathSafeQueue(Queue):
+class DeathSafeQueue(Queue):  # type: ignore[misc]
     """Django-Q2's queue with its read lock, write lock and size counter on DeathSafeLocks."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._rlock = DeathSafeLock()
         self._wlock = DeathSafeLock()
-        self.size.count = multiprocessing.Value("i", 0, lock=DeathSafeLock())
+        lock = DeathSafeLock()
+        self.size.count = multiprocessing.Value("i", 0, lock=lock)  # type: ignore[call-overload]
 
 
-class WaymarkSentinel(q_cluster.Sentinel):
+class WaymarkSentinel(q_cluster.Sentinel):  # type: ignore[misc]
     """Django-Q2's sentinel with death-safe queues and timers, and loud reports of deaths."""
 
     def __init__(self, stop_event, start_event, cluster_id, broker=None, timeout=None, start=True):
@@ -146,7 +148,8 @@ class WaymarkSentinel(q_cluster.Sentinel):
             self.start()
 
     def spawn_worker(self) -> None:
-        timer = multiprocessing.Value("f", TIMER_IDLE, lock=DeathSafeLock())
+        lock = DeathSafeLock()
+        timer = multiprocessing.Value("f", TIMER_IDLE, lock=lock)  # type: ignore[call-overload]
         self.spawn_process(worker, self.task_queue, self.result_queue, timer, self.timeout)
 
     def reincarnate(self, process) -> None:
