@@ -12,6 +12,7 @@ One module per job (docs/architecture.md has the map):
 - ``timers``       the timer loop and firing one timer
 - ``reconciler``   re-sending lost steps, counting dead workers' steps
 - ``leases``       step leases and the heartbeat that renews them
+- ``workers``      the ``waymark_worker`` cluster (queue locks that die with their holder)
 - ``data``         run data: size cap, JSON round trips, dates
 - ``effects``      what a transaction queues for after it commits
 - ``audit``        ``record``: the one way to write an audit event
