@@ -109,5 +109,7 @@ def test_static_files_are_served_without_debug(client, settings):
     response = client.get("/static/css/waymark.css")
     assert response.status_code == 200
     assert b"".join(response.streaming_content if response.streaming else [response.content])
+    response.close()  # a served file stays open until its response is closed
     response = client.get("/static/django_htmx/htmx-2.min.js")
     assert response.status_code == 200
+    response.close()
