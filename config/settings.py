@@ -11,6 +11,8 @@ environment (see README "Configuration"):
     DEBUG             "1" to turn on debug pages
     ALLOWED_HOSTS     comma-separated host names
     WAYMARK_WORKERS   Django-Q2 worker processes per qcluster (default 2)
+    WAYMARK_HANDLER_MODULES  comma-separated modules whose @handler functions may be
+                      named by processes (default: engine.demo_handlers, the demo's)
 
 Waymark's own settings (WAYMARK_*) and their defaults are listed in
 engine/conf.py, the one place that reads them.
@@ -276,6 +278,14 @@ LOGGING = {
 # Waymark -------------------------------------------------------------------
 # Defaults live in engine/conf.py; override any WAYMARK_* setting here or in a
 # local settings module.
+
+# Modules whose @handler registrations processes may name. The default is the
+# demo's; a deployment lists its own (the demo's handlers are then not loaded).
+WAYMARK_HANDLER_MODULES = [
+    module.strip()
+    for module in os.environ.get("WAYMARK_HANDLER_MODULES", "engine.demo_handlers").split(",")
+    if module.strip()
+]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "waymark@localhost")

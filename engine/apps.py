@@ -12,10 +12,7 @@ class EngineConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_migrate, post_save
 
-        from engine import (
-            checks,  # noqa: F401  (registers the system checks)
-            demo_handlers,  # noqa: F401  (the demo process's handlers)
-        )
+        from engine import checks  # noqa: F401  (registers the system checks)
         from engine.handlers import load_modules
         from engine.models import AuditEvent, WebhookEndpoint
         from engine.scheduler import install_on_migrate

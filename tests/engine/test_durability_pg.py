@@ -1,6 +1,7 @@
-"""Durability on PostgreSQL: real row locks, real threads, a real qcluster, SIGKILL.
+"""Durability on PostgreSQL: real row locks, real threads, a real cluster
+(`manage.py waymark_worker`), SIGKILL.
 
-Run with DATABASE_URL=postgres://...; skipped on SQLite. The qcluster and the
+Run with DATABASE_URL=postgres://...; skipped on SQLite. The cluster and the
 timer loop run as subprocesses against pytest's test database (with
 tests/engine/durable_settings.py: the ORM broker, short retry), and are
 killed at the end of each test. Every wait is bounded.
@@ -129,7 +130,7 @@ def test_duplicate_messages_racing_record_the_step_once(tmp_path):
     assert AuditEvent.objects.filter(workitem=item, action="workitem.completed").count() == 1
 
 
-# A real qcluster ---------------------------------------------------------------------------------
+# A real cluster -----------------------------------------------------------------------------------
 
 
 def start(*command, extra_env=None):
@@ -190,7 +191,7 @@ def state_of(run):
 
 
 @pytest.mark.slow
-def test_qcluster_runs_chains_and_ignores_duplicate_deliveries(cluster, tmp_path):
+def test_cluster_runs_chains_and_ignores_duplicate_deliveries(cluster, tmp_path):
     from django_q.tasks import async_task
 
     log = tmp_path / "log"
@@ -205,7 +206,7 @@ def test_qcluster_runs_chains_and_ignores_duplicate_deliveries(cluster, tmp_path
         item = run.workitems.get(activity_key="a")
         for _ in range(3):
             async_task("engine.tasks.run_workitem", item.pk, item.lock_version)
-    cluster("qcluster")
+    cluster("waymark_worker")
     for run in runs:
         wait_for(lambda run=run: state_of(run) == RunState.COMPLETED, what=f"run {run.pk}")
         run.refresh_from_db()
@@ -234,7 +235,7 @@ def test_a_worker_killed_mid_step_loses_nothing(cluster, tmp_path):
         ["start>a", "a>slow", "slow>c", "c>end"],
         code="killme",
     )
-    cluster("qcluster")
+    cluster("waymark_worker")
     cluster("waymark_timers", "--poll", "0.2")  # the reconciler re-sends the lost step
     run = runtime.start_run("killme", {"log": str(log)})
     marker = Path(f"{log}.hang")
@@ -270,7 +271,7 @@ def test_a_sigkilled_workers_step_runs_again_well_inside_the_old_120s(cluster, t
         ["start>slow", "slow>end"],
         code="leased",
     )
-    cluster("qcluster")
+    cluster("waymark_worker")
     cluster("waymark_timers", "--poll", "0.2")
     run = runtime.start_run("leased", {"log": str(log)})
     marker = Path(f"{log}.hang")
@@ -303,7 +304,7 @@ def test_a_step_whose_workers_keep_dying_ends_in_an_incident(cluster, tmp_path):
         ["start>doomed", "doomed>end"],
         code="doomed",
     )
-    cluster("qcluster", extra_env={"WAYMARK_TEST_STEP_LEASE_SECONDS": "4"})
+    cluster("waymark_worker", extra_env={"WAYMARK_TEST_STEP_LEASE_SECONDS": "4"})
     cluster("waymark_timers", "--poll", "0.2", extra_env={"WAYMARK_TEST_STEP_LEASE_SECONDS": "4"})
     run = runtime.start_run("doomed", {"log": str(log)})
     for attempt in (1, 2):
@@ -329,7 +330,7 @@ def test_a_handler_running_longer_than_its_lease_is_renewed_not_resent(cluster, 
         code="long",
     )
     short_lease = {"WAYMARK_TEST_STEP_LEASE_SECONDS": "2"}
-    cluster("qcluster", extra_env=short_lease)
+    cluster("waymark_worker", extra_env=short_lease)
     cluster("waymark_timers", "--poll", "0.2", extra_env=short_lease)
     run = runtime.start_run("long", {"log": str(log), "sleep": 7})
     wait_for(lambda: state_of(run) == RunState.COMPLETED, timeout=60, what="the run")

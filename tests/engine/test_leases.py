@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from engine import scheduler
+from engine.errors import EngineError
 from engine.handlers import handler
 from engine.models import (
     AuditEvent,
@@ -22,7 +23,6 @@ from engine.models import (
 from engine.models.definitions import clear_graph_cache
 from engine.runtime import leases, reconciler, worker
 from engine.services import runtime
-from engine.services.errors import EngineError
 from tests.engine.conftest import CALLS, deploy
 
 T0 = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.conditions import (
+from engine.core.conditions import (
     ConditionError,
     check,
     check_path,
