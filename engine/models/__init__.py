@@ -4,6 +4,7 @@ definitions: Process, Version, Activity, Transition (what people draw)
 audit:       AuditEvent (every state change, who and when)
 runtime:     ProcessInstance, WorkItem, WorkItemCandidate (runs, their workitems, offers)
 waiting:     Token, Timer, Incident, PendingSignal (what runs wait on, why they stopped)
+triggers:    Trigger, ScheduleFire (what starts a version by itself, armed fires)
 webhooks:    WebhookEndpoint, WebhookDelivery (audit events sent out, signed)
 """
 
@@ -24,6 +25,7 @@ from engine.models.runtime import (
     WorkItemCandidate,
     WorkItemState,
 )
+from engine.models.triggers import Concurrency, ScheduleFire, Trigger, TriggerKind
 from engine.models.waiting import (
     Incident,
     IncidentKind,
@@ -37,6 +39,10 @@ from engine.models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoi
 __all__ = [
     "Activity",
     "ActivityKind",
+    "Concurrency",
+    "ScheduleFire",
+    "Trigger",
+    "TriggerKind",
     "AuditEvent",
     "FrozenVersionError",
     "Incident",

@@ -59,6 +59,10 @@ class Process(models.Model):
     # JSON Schema that a run's start data must satisfy (empty: anything goes).
     input_schema = models.JSONField(default=dict, blank=True)
     tenant_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # A path into a run's start data: at most one active run per value.
+    singleton_key = models.CharField(max_length=255, blank=True)
+    # A paused process's triggers do not fire (explicit starts still work).
+    paused = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -147,6 +147,8 @@ class ProcessInstance(models.Model):
     step_count = models.PositiveIntegerField(default=0)
     suspended_from = models.CharField(max_length=16, blank=True)
     tenant_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The key of the trigger that started this run ("" for explicit starts).
+    trigger_key = models.CharField(max_length=64, blank=True, db_index=True)
 
     objects = ProcessInstanceQuerySet.as_manager()
 
