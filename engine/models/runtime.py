@@ -149,6 +149,9 @@ class ProcessInstance(models.Model):
     tenant_id = models.CharField(max_length=64, blank=True, db_index=True)
     # The key of the trigger that started this run ("" for explicit starts).
     trigger_key = models.CharField(max_length=64, blank=True, db_index=True)
+    # The value at the process's singleton_key in the start data ("" when it has none):
+    # the constraint below keeps one active run per value, even under concurrent starts.
+    singleton_value = models.CharField(max_length=200, blank=True)
 
     objects = ProcessInstanceQuerySet.as_manager()
 
@@ -163,6 +166,14 @@ class ProcessInstance(models.Model):
             models.Index(fields=["business_key"], name="run_business_key"),
             models.Index(fields=["started_by", "-started_at"], name="run_starter_time"),
             models.Index(fields=["version", "state"], name="run_version_state"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["process", "singleton_value"],
+                condition=~Q(singleton_value="")
+                & ~Q(state__in=sorted(s.value for s in core_states.TERMINAL_RUN_STATES)),
+                name="one_active_run_per_singleton_value",
+            ),
         ]
         permissions = [
             ("manage_runs", "Can cancel, suspend, resume, retry and edit any run"),
