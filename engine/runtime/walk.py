@@ -286,9 +286,19 @@ class Walk:
 
 
 def create_run(
-    version: Version, data: dict, *, business_key: str = "", user: Any = None, effects: Effects
+    version: Version,
+    data: dict,
+    *,
+    business_key: str = "",
+    user: Any = None,
+    effects: Effects,
+    singleton_value: str = "",
 ) -> ProcessInstance:
-    """Create a run of ``version`` and walk it until it waits (call inside a transaction)."""
+    """Create a run of ``version`` and walk it until it waits (call inside a transaction).
+
+    A ``singleton_value`` taken by an active run of the process makes the
+    insert fail with IntegrityError before anything else is written.
+    """
     now = timezone.now()
     run = ProcessInstance.objects.create(
         process=version.process,
@@ -296,6 +306,7 @@ def create_run(
         state=RunState.RUNNING,
         data=data,
         business_key=business_key,
+        singleton_value=singleton_value,
         started_by=user if getattr(user, "is_authenticated", False) else None,
         started_at=now,
         tenant_id=version.process.tenant_id,

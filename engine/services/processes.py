@@ -15,6 +15,7 @@ from engine.models import Process, Transition, Version
 from engine.models.definitions import new_key
 from engine.runtime import audit
 from engine.services import drafts
+from engine.services.singletons import check_singleton_key
 
 # Codes are unique across tenants. A taken code gets this one answer from every door,
 # whoever holds it, so it never tells whether (or whose) another tenant's process it is.
@@ -50,12 +51,15 @@ def create_process(
 
 @transaction.atomic
 def update_process(process: Process, *, user=None, **fields: Any) -> Process:
-    allowed = {"title", "description", "input_schema"}
+    allowed = {"title", "description", "input_schema", "singleton_key"}
     unknown = set(fields) - allowed
     if unknown:
         raise DefinitionError(f"Unknown process field(s): {', '.join(sorted(unknown))}.")
     if "input_schema" in fields:
         drafts.check_schema(fields["input_schema"], "input_schema")
+    if "singleton_key" in fields:
+        # Applies to starts from now on; runs already active keep the value they hold.
+        fields["singleton_key"] = check_singleton_key(fields["singleton_key"])
     for name, value in fields.items():
         setattr(process, name, value)
     drafts.full_clean(process)

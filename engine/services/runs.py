@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from engine import permissions, schemas
@@ -33,6 +33,7 @@ from engine.models import (
     RunState,
     Timer,
     Token,
+    Version,
     WorkItem,
     WorkItemCandidate,
     WorkItemState,
@@ -45,6 +46,7 @@ from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects, make_ready
 from engine.runtime.locks import ACTIVE_RUN, bump, lock_run, lock_workitem
 from engine.runtime.walk import Walk, create_run
+from engine.services import singletons
 
 MAX_BUSINESS_KEY = 200
 
@@ -82,6 +84,63 @@ def clean_data(data: Any, schema: dict | None = None, *, what: str = "run data")
 # Start --------------------------------------------------------------------------------
 
 
+class Started(NamedTuple):
+    """What a start did: ``created`` is False when it returned an active singleton run."""
+
+    run: ProcessInstance
+    created: bool
+
+
+def start(
+    process: str | Process,
+    data: dict | None = None,
+    *,
+    business_key: str = "",
+    user=None,
+) -> Started:
+    """Start a run of the process's published version and walk it until it waits.
+
+    When the process has a ``singleton_key`` and an active run already holds
+    the start data's value there, no run is made: that run is returned with
+    ``created=False`` and a ``run.start_deduplicated`` audit event (see
+    engine.services.singletons). Automatic steps are queued when the
+    transaction commits; none runs here. Raises UnknownProcess, NotPublished,
+    InvalidData (with ``.errors``; also for a missing singleton value) or
+    DataTooLarge; on error nothing is written.
+    """
+    found, version = _startable(process)
+    business_key = (business_key or "").strip()
+    if len(business_key) > MAX_BUSINESS_KEY:
+        raise InvalidData(f"A business key is at most {MAX_BUSINESS_KEY} characters.")
+    data = clean_data(data, found.input_schema)
+    value = singletons.singleton_value(found, data)
+    with transaction.atomic():
+        existing = singletons.active_run(found, value)
+        if existing is None:
+            effects = Effects()
+            try:
+                # A savepoint: a concurrent start that took the value first makes only
+                # this insert fail (the constraint of migration 0007), not the caller's work.
+                with transaction.atomic():
+                    run = create_run(
+                        version,
+                        data,
+                        business_key=business_key,
+                        user=user,
+                        effects=effects,
+                        singleton_value=value,
+                    )
+            except IntegrityError:
+                existing = singletons.active_run(found, value)
+                if existing is None:
+                    raise
+            else:
+                effects.schedule()
+                return Started(run, True)
+        singletons.record_joined(existing, found, user=user, business_key=business_key)
+    return Started(existing, False)
+
+
 def start_run(
     process: str | Process,
     data: dict | None = None,
@@ -89,12 +148,11 @@ def start_run(
     business_key: str = "",
     user=None,
 ) -> ProcessInstance:
-    """Start a run of the process's published version and walk it until it waits.
+    """``start(...).run``: the new run, or the active singleton run the start matched."""
+    return start(process, data, business_key=business_key, user=user).run
 
-    Automatic steps are queued when the transaction commits; none runs here.
-    Raises UnknownProcess, NotPublished, InvalidData (with ``.errors``) or
-    DataTooLarge; on error nothing is written.
-    """
+
+def _startable(process: str | Process) -> tuple[Process, Version]:
     code = process.code if isinstance(process, Process) else str(process or "").strip()
     found = Process.objects.filter(code=code).first()
     if found is None:
@@ -105,15 +163,7 @@ def start_run(
             f"The process {code!r} has no published version, so it cannot be started. "
             "Publish a version first (drafts never run)."
         )
-    business_key = (business_key or "").strip()
-    if len(business_key) > MAX_BUSINESS_KEY:
-        raise InvalidData(f"A business key is at most {MAX_BUSINESS_KEY} characters.")
-    data = clean_data(data, found.input_schema)
-    effects = Effects()
-    with transaction.atomic():
-        run = create_run(version, data, business_key=business_key, user=user, effects=effects)
-        effects.schedule()
-    return run
+    return found, version
 
 
 # Cancel, suspend, resume ----------------------------------------------------------------

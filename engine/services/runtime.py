@@ -4,6 +4,8 @@ it changes (see docs/engine.md).
 
 Runs
     start_run(process_code, data=None, *, business_key="", user=None) -> ProcessInstance
+    start(process_code, data=None, *, business_key="", user=None) -> Started(run, created)
+        created False: the process's singleton_key matched an active run, returned as is
     cancel_run(run, *, user=None, reason="") -> ProcessInstance
     suspend_run(run, *, user=None, reason="") -> ProcessInstance
     resume_run(run, *, user=None) -> ProcessInstance
@@ -49,11 +51,13 @@ from engine.errors import (
 )
 from engine.permissions import can_act
 from engine.services.runs import (
+    Started,
     cancel_run,
     compensate,
     resume_run,
     retry_run,
     retry_workitem,
+    start,
     start_run,
     suspend_run,
     update_run_data,
@@ -78,6 +82,7 @@ __all__ = [
     "NotPublished",
     "RunNotActive",
     "SignalResult",
+    "Started",
     "UnknownProcess",
     "can_act",
     "cancel_run",
@@ -92,6 +97,7 @@ __all__ = [
     "retry_run",
     "retry_workitem",
     "send_signal",
+    "start",
     "start_run",
     "suspend_run",
     "update_run_data",

@@ -1,0 +1,118 @@
+"""Singleton runs: at most one active run of a process per value of its ``singleton_key``.
+
+A process's ``singleton_key`` is a data path into a run's start data
+(``data.group_id``). A start whose value there matches an active run (running,
+waiting, failed or suspended) of the process returns that run instead of
+making a second one. The run stores the value in ``singleton_value``; a
+partial unique constraint over active runs (migration 0007) is what makes
+concurrent starts on PostgreSQL yield exactly one run, so the check here is
+the fast path and the constraint the guarantee.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.core.conditions import ConditionError, check_path
+from engine.errors import DefinitionError, InvalidData
+from engine.models import Process, ProcessInstance
+from engine.runtime.audit import record
+
+MAX_VALUE = 200  # ProcessInstance.singleton_value's length
+
+
+def check_singleton_key(text: Any) -> str:
+    """The key in its one written form (``data.<field>...``), "" for none, or DefinitionError.
+
+    The path rules are the conditions' (engine.core.conditions.check_path):
+    ``group_id``, ``data.group_id`` and ``instance.data.group_id`` are one key.
+    """
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise DefinitionError(
+            "singleton_key: expected a data path such as data.group_id, "
+            f"not {type(text).__name__}.",
+            field="singleton_key",
+        )
+    if not text.strip():
+        return ""
+    try:
+        name = check_path(text.strip())
+    except ConditionError as exc:
+        raise DefinitionError(f"singleton_key: {exc}", field="singleton_key") from exc
+    return "data." + ".".join(name.path[1:])
+
+
+def singleton_value(process: Process, data: dict) -> str:
+    """The start data's value at the process's singleton key as text ("" when it has no key).
+
+    Strings are kept as written; numbers and booleans are written as JSON, so
+    ``5`` and ``"5"`` are the same key. A missing, null, empty, list or object
+    value is refused with InvalidData: such a start could never be deduplicated.
+    """
+    key = process.singleton_key
+    if not key:
+        return ""
+    value = _lookup(key, data)
+    if value is None or value == "":
+        raise InvalidData(
+            f"This process keeps one active run per {key}, so the start data needs a "
+            f"value at {key} (it is missing or null).",
+            [{"path": key, "message": "required by the process's singleton_key"}],
+        )
+    if isinstance(value, dict | list):
+        raise InvalidData(
+            f"The value at {key} identifies the run, so it must be a string, a number or "
+            f"a boolean, not {'an object' if isinstance(value, dict) else 'a list'}.",
+            [{"path": key, "message": "must be a string, a number or a boolean"}],
+        )
+    text = value if isinstance(value, str) else _scalar_text(value)
+    if len(text) > MAX_VALUE:
+        raise InvalidData(
+            f"The value at {key} is at most {MAX_VALUE} characters.",
+            [{"path": key, "message": f"at most {MAX_VALUE} characters"}],
+        )
+    return text
+
+
+def _lookup(key: str, data: dict) -> Any:
+    # Parsed again here: a key written by any door (or an old file) reads the same field.
+    try:
+        fields = check_path(key).path[1:]
+    except ConditionError as exc:  # only a key saved around the services (a shell)
+        raise InvalidData(
+            f"The process's singleton_key {key!r} is not a data path ({exc}): fix it in "
+            "the process's settings."
+        ) from exc
+    current: Any = data
+    for field in fields:
+        if not isinstance(current, dict):
+            return None
+        current = current.get(field)
+    return current
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 5.0 and 5 are one key
+    return json.dumps(value)
+
+
+def active_run(process: Process, value: str) -> ProcessInstance | None:
+    """The active run of ``process`` holding ``value``, if any (at most one exists)."""
+    if not value:
+        return None
+    return ProcessInstance.objects.active().filter(process=process, singleton_value=value).first()
+
+
+def record_joined(run: ProcessInstance, process: Process, *, user: Any, business_key: str) -> None:
+    """Audit a start that returned ``run`` instead of making a second one."""
+    metadata: dict[str, Any] = {
+        "singleton_key": process.singleton_key,
+        "value": run.singleton_value,
+    }
+    if business_key:
+        metadata["business_key"] = business_key
+    record("run.start_deduplicated", run, actor=user, metadata=metadata)

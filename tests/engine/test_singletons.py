@@ -1,0 +1,137 @@
+"""Singleton runs: one active run of a process per value of its singleton_key."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from engine.errors import DefinitionError
+from engine.models import AuditEvent, Process, ProcessInstance, RunState
+from engine.services import definitions
+from engine.services.runtime import InvalidData
+from tests.engine.conftest import deploy
+
+HUMAN = [{"key": "h", "kind": "human", "allowed_users": ["bob"], "outcomes": ["OK"]}]
+
+
+@pytest.fixture
+def guests(wm):
+    """A process whose runs wait at a human task, one active run per data.group_id."""
+    deploy(HUMAN, ["start>h", "h>end"], code="guests")
+    process = Process.objects.get(code="guests")
+    definitions.update_process(process, singleton_key="data.group_id")
+    return process
+
+
+def test_a_second_start_with_the_same_value_returns_the_active_run(wm, guests, bob):
+    first = wm.start("guests", {"group_id": "g1", "n": 1})
+    again = wm.start("guests", {"group_id": "g1", "n": 2}, business_key="dup", user=bob)
+    assert first.created is True and again.created is False
+    assert again.run.pk == first.run.pk
+    assert again.run.data == {"group_id": "g1", "n": 1}  # the existing run is untouched
+    assert ProcessInstance.objects.filter(process=guests).count() == 1
+    event = AuditEvent.objects.get(action="run.start_deduplicated")
+    assert event.instance_id == first.run.pk and event.actor == bob
+    assert event.metadata == {
+        "singleton_key": "data.group_id",
+        "value": "g1",
+        "business_key": "dup",
+    }
+    # start_run (the older door) returns the same run.
+    assert wm.start_run("guests", {"group_id": "g1"}).pk == first.run.pk
+
+
+def test_other_values_make_other_runs_and_numbers_match_their_text(wm, guests):
+    a = wm.start_run("guests", {"group_id": 5})
+    b = wm.start_run("guests", {"group_id": "5"})
+    c = wm.start_run("guests", {"group_id": 5.0})
+    d = wm.start_run("guests", {"group_id": 6})
+    assert a.pk == b.pk == c.pk != d.pk
+    assert a.singleton_value == "5"
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({}, "needs a value at data.group_id (it is missing or null)"),
+        ({"group_id": None}, "needs a value at data.group_id (it is missing or null)"),
+        ({"group_id": ""}, "needs a value at data.group_id (it is missing or null)"),
+        ({"group_id": {"a": 1}}, "must be a string, a number or a boolean, not an object"),
+        ({"group_id": [1]}, "must be a string, a number or a boolean, not a list"),
+        ({"group_id": "x" * 201}, "at most 200 characters"),
+    ],
+)
+def test_a_start_without_a_usable_value_is_refused_and_writes_nothing(wm, guests, data, words):
+    with pytest.raises(InvalidData) as caught:
+        wm.start_run("guests", data)
+    assert words in caught.value.message
+    assert caught.value.status == 400
+    assert caught.value.errors[0]["path"] == "data.group_id"
+    assert not ProcessInstance.objects.exists()
+
+
+def test_a_nested_key_reads_the_nested_field(wm, guests):
+    definitions.update_process(guests, singleton_key="instance.data.stay.guest")
+    guests.refresh_from_db()
+    assert guests.singleton_key == "data.stay.guest"
+    a = wm.start_run("guests", {"stay": {"guest": "ann"}})
+    assert wm.start_run("guests", {"stay": {"guest": "ann"}, "x": 1}).pk == a.pk
+    with pytest.raises(InvalidData, match="needs a value at data.stay.guest"):
+        wm.start_run("guests", {"stay": "ann"})
+
+
+def test_when_the_run_ends_the_value_starts_a_new_run(wm, guests, bob):
+    first = wm.start_run("guests", {"group_id": "g1"})
+    wm.cancel_run(first)
+    second = wm.start_run("guests", {"group_id": "g1"})
+    assert second.pk != first.pk
+    item = second.workitems.get(activity_key="h")
+    wm.complete(item, user=bob, outcome="OK")
+    second.refresh_from_db()
+    assert second.state == RunState.COMPLETED
+    third = wm.start_run("guests", {"group_id": "g1"})
+    assert third.pk not in (first.pk, second.pk)
+
+
+def test_a_suspended_run_still_holds_its_value(wm, guests):
+    first = wm.start_run("guests", {"group_id": "g1"})
+    wm.suspend_run(first)
+    assert wm.start_run("guests", {"group_id": "g1"}).pk == first.pk
+
+
+def test_the_database_refuses_a_second_active_run_with_the_value(wm, guests):
+    first = wm.start_run("guests", {"group_id": "g1"})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProcessInstance.objects.create(
+            process=guests, version=first.version, singleton_value="g1"
+        )
+
+
+def test_a_process_without_a_key_starts_a_run_each_time(wm):
+    deploy(HUMAN, ["start>h", "h>end"], code="plain")
+    assert wm.start_run("plain", {"group_id": 1}).pk != wm.start_run("plain", {"group_id": 1}).pk
+
+
+@pytest.mark.parametrize(
+    "key, words",
+    [
+        ("group id", "singleton_key: unexpected 'id'"),
+        ("data._secret", "singleton_key: field names may not start with '_'"),
+        ("instance.condition", "singleton_key: a data path reads run data"),
+        (5, "singleton_key: expected a data path such as data.group_id, not int"),
+    ],
+)
+def test_update_process_refuses_a_key_that_is_not_a_data_path(guests, key, words):
+    with pytest.raises(DefinitionError) as caught:
+        definitions.update_process(guests, singleton_key=key)
+    assert words in caught.value.message
+    assert caught.value.errors[0]["path"] == "singleton_key"
+    guests.refresh_from_db()
+    assert guests.singleton_key == "data.group_id"
+
+
+def test_update_process_writes_the_key_in_one_form_and_blank_removes_it(guests):
+    definitions.update_process(guests, singleton_key=" group_id ")
+    guests.refresh_from_db()
+    assert guests.singleton_key == "data.group_id"
+    definitions.update_process(guests, singleton_key="")
+    guests.refresh_from_db()
+    assert guests.singleton_key == ""
