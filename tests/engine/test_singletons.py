@@ -100,9 +100,7 @@ def test_a_suspended_run_still_holds_its_value(wm, guests):
 def test_the_database_refuses_a_second_active_run_with_the_value(wm, guests):
     first = wm.start_run("guests", {"group_id": "g1"})
     with pytest.raises(IntegrityError), transaction.atomic():
-        ProcessInstance.objects.create(
-            process=guests, version=first.version, singleton_value="g1"
-        )
+        ProcessInstance.objects.create(process=guests, version=first.version, singleton_value="g1")
 
 
 def test_a_process_without_a_key_starts_a_run_each_time(wm):

@@ -28,7 +28,9 @@ def postgres_only(settings):
 
 def test_twenty_concurrent_starts_with_one_key_make_one_run():
     deploy(
-        [{"key": "h", "kind": "human", "allowed_users": ["bob"]}], ["start>h", "h>end"], code="agent"
+        [{"key": "h", "kind": "human", "allowed_users": ["bob"]}],
+        ["start>h", "h>end"],
+        code="agent",
     )
     definitions.update_process(Process.objects.get(code="agent"), singleton_key="data.guest")
     results = in_threads(20, lambda i: runtime.start("agent", {"guest": "g-7", "i": i}))
