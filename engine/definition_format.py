@@ -1,10 +1,12 @@
 """The file format of a process version: ``waymark.process/1``, as JSON or YAML.
 
 One file holds one version of one process: the process's code, title,
-description and input schema, then its activities and transitions, each with
-its stable key. Transitions name their source and target by activity key.
-Fields left out take their defaults, and export leaves out fields that hold
-their default, so files stay short and diffs in git stay readable.
+description, input schema and singleton key, then its activities, transitions
+and triggers, each with its stable key (only ``schedule`` triggers exist yet;
+other kinds are refused with "not supported yet"). Transitions name their
+source and target by activity key. Fields left out take their defaults, and
+export leaves out fields that hold their default, so files stay short and
+diffs in git stay readable.
 
 Loading collects every problem (with its location, e.g.
 ``activities[2].kind``) before anything is written.
@@ -18,6 +20,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from engine.core import triggers as core_triggers
+from engine.core.conditions import ConditionError, check_path
 from engine.core.graph import ActivityKind
 from engine.errors import DefinitionFileError
 from engine.schemas import check_schema
@@ -100,11 +104,62 @@ class ProcessSpec(_Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
     input_schema: dict[str, Any] = Field(default_factory=dict)
+    # A path into the start data (e.g. data.group_id): one active run per value.
+    singleton_key: str = Field("", max_length=255)
 
     @field_validator("input_schema")
     @classmethod
     def _usable_input_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
         return _usable_schema(schema)
+
+    @field_validator("singleton_key")
+    @classmethod
+    def _singleton_path(cls, path: str) -> str:
+        if path:
+            try:
+                check_path(path)
+            except ConditionError as exc:
+                raise ValueError(str(exc)) from exc
+        return path
+
+
+class TriggerSpec(_Strict):
+    """A trigger of the version. Only ``schedule`` is built; other kinds are refused."""
+
+    # Extra fields are allowed here so that a refused kind's own fields (model,
+    # on, ...) do not hide the one clear message: "not supported yet".
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    key: str = Field(pattern=KEY_PATTERN)
+    kind: str
+    cron: str = Field("", max_length=200)
+    timezone: str = Field("UTC", max_length=64)
+    concurrency: Literal["allow", "skip"] = "allow"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_kind_first(cls, data: Any) -> Any:
+        # A refused kind answers with one clear message, before its own fields
+        # (YAML even reads a bare ``on:`` key as the boolean true) are looked at.
+        if isinstance(data, dict) and isinstance(data.get("kind"), str):
+            problem = core_triggers.kind_problem(data["kind"])
+            if problem:
+                raise ValueError(problem)
+        return data
+
+    @model_validator(mode="after")
+    def _schedule_only(self) -> TriggerSpec:
+        problem = core_triggers.kind_problem(self.kind)
+        if problem:
+            raise ValueError(problem)
+        if self.model_extra:
+            names = ", ".join(sorted(self.model_extra))
+            raise ValueError(f"a schedule trigger has no field(s) {names}")
+        problem = core_triggers.cron_problem(self.cron) or core_triggers.zone_problem(self.timezone)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class VersionSpec(_Strict):
@@ -119,10 +174,13 @@ class DefinitionFile(_Strict):
     version: VersionSpec = Field(default_factory=VersionSpec)
     activities: list[ActivitySpec] = Field(max_length=5_000)
     transitions: list[TransitionSpec] = Field(default_factory=list, max_length=20_000)
+    triggers: list[TriggerSpec] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DefinitionFile:
-        problems = reference_problems(self.model_dump(include={"activities", "transitions"}))
+        problems = reference_problems(
+            self.model_dump(include={"activities", "transitions", "triggers"})
+        )
         if problems:
             raise ValueError("\n".join(f"{p['loc']}: {p['message']}" for p in problems))
         return self
@@ -150,6 +208,13 @@ def reference_problems(data: Any) -> list[dict[str, str]]:
             problems.append({"loc": f"activities[{i}].key", "message": f"duplicate key {key!r}"})
         if isinstance(key, str):
             activity_keys.add(key)
+    trigger_keys: set[str] = set()
+    for i, trigger in items("triggers"):
+        key = trigger.get("key")
+        if key in trigger_keys:
+            problems.append({"loc": f"triggers[{i}].key", "message": f"duplicate key {key!r}"})
+        if isinstance(key, str):
+            trigger_keys.add(key)
     transition_keys: set[str] = set()
     for i, transition in items("transitions"):
         key = transition.get("key")

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from engine.core.graph import Activity, Graph, Transition
+from engine.core.triggers import Trigger
 
 __all__ = ["ElementChange", "FieldChange", "VersionDiff", "diff"]
 
@@ -27,7 +28,7 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class ElementChange:
-    element: str  # "activity" or "transition"
+    element: str  # "activity", "transition" or "trigger"
     key: str
     name: str
     change: str  # added, removed, changed, moved
@@ -99,7 +100,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _field_changes(old: Activity | Transition, new: Activity | Transition) -> list[FieldChange]:
+Element = Activity | Transition | Trigger
+
+
+def _field_changes(old: Element, new: Element) -> list[FieldChange]:
     return [
         FieldChange(f.name, getattr(old, f.name), getattr(new, f.name))
         for f in fields(old)
@@ -108,7 +112,7 @@ def _field_changes(old: Activity | Transition, new: Activity | Transition) -> li
 
 
 def _compare(
-    element: str, old: Mapping[str, Activity | Transition], new: Mapping[str, Activity | Transition]
+    element: str, old: Mapping[str, Element], new: Mapping[str, Element]
 ) -> list[ElementChange]:
     changes = []
     for key in sorted(set(old) | set(new)):
@@ -128,7 +132,15 @@ def _compare(
     return changes
 
 
-def diff(old: Graph, new: Graph) -> VersionDiff:
+def diff(
+    old: Graph,
+    new: Graph,
+    *,
+    old_triggers: Mapping[str, Trigger] | None = None,
+    new_triggers: Mapping[str, Trigger] | None = None,
+) -> VersionDiff:
+    """What changed from ``old`` to ``new``; triggers are compared when given."""
     changes = _compare("activity", old.activities, new.activities)
     changes += _compare("transition", old.transitions, new.transitions)
+    changes += _compare("trigger", old_triggers or {}, new_triggers or {})
     return VersionDiff(tuple(changes))

@@ -14,7 +14,8 @@ Three kinds of timer: a timer activity's wait (TIMER), a human task's or a
 signal wait's timeout (TIMEOUT), and the backoff before a failed step's next
 attempt (RETRY). ``FIRE`` is the table of what each one does.
 
-The loop also runs housekeeping every few seconds (``manage.py
+The loop also fires due schedule triggers (engine.runtime.triggers), with
+the same once-only guarantee across loops. It also runs housekeeping every few seconds (``manage.py
 waymark_timers`` passes the reconciler sweep, ``engine.services.scans.reconcile``);
 the Django-Q2 timeout scan is a slower safety net.
 """
@@ -36,6 +37,7 @@ from engine.runtime.audit import record
 from engine.runtime.effects import Effects, make_ready
 from engine.runtime.locks import ACTIVE_RUN, get_workitem, try_lock_run
 from engine.runtime.statements import mark_timer_fired
+from engine.runtime.triggers import fire_due_schedules, next_schedule_in
 from engine.runtime.walk import Walk
 
 log = logging.getLogger("engine.timers")
@@ -204,6 +206,7 @@ def run_loop(
             close_old_connections()  # drop connections that are broken or too old
         try:
             fired = fire_due()
+            fired += fire_due_schedules()
             if housekeeping and time.monotonic() - last_housekeeping >= housekeeping_every:
                 housekeeping()
                 last_housekeeping = time.monotonic()
@@ -220,7 +223,7 @@ def run_loop(
 
 def _pause(poll: float) -> float:
     try:
-        wait = next_due_in()
+        waits = [w for w in (next_due_in(), next_schedule_in()) if w is not None]
     except Exception:
-        wait = None
-    return poll if wait is None else min(poll, wait)
+        waits = []
+    return min([poll, *waits])

@@ -14,7 +14,7 @@ from django.db import transaction
 from engine import definition_format as fmt
 from engine.conf import condition_strategy
 from engine.core.conditions import ConditionError
-from engine.models import Activity, Process, Transition, Version
+from engine.models import Activity, Process, Transition, Trigger, Version
 from engine.runtime import audit
 from engine.services import drafts, versions
 
@@ -49,6 +49,7 @@ def export_version(version: Version) -> dict[str, Any]:
                 title=process.title,
                 description=process.description,
                 input_schema=process.input_schema,
+                singleton_key=process.singleton_key,
             )
         ),
         "version": fmt.compact(
@@ -56,7 +57,26 @@ def export_version(version: Version) -> dict[str, Any]:
         ),
         "activities": activities,
         "transitions": transitions,
+        **_triggers_part(version),
     }
+
+
+def _triggers_part(version: Version) -> dict[str, Any]:
+    """The version's triggers (left out when there are none, as other defaults are)."""
+    triggers = [
+        fmt.compact(
+            fmt.TriggerSpec(
+                key=t.key,
+                kind=t.kind,
+                cron=t.cron,
+                timezone=t.timezone,
+                concurrency=t.concurrency,
+                data=t.data,
+            )
+        )
+        for t in version.triggers.all().order_by("key")
+    ]
+    return {"triggers": triggers} if triggers else {}
 
 
 def _activity_spec(activity: Activity) -> fmt.ActivitySpec:
@@ -127,6 +147,7 @@ def import_definition(
             title=spec.process.title,
             description=spec.process.description,
             input_schema=spec.process.input_schema,
+            singleton_key=spec.process.singleton_key,
             tenant_id=tenant_id or "",
             created_by=user,
         )
@@ -134,6 +155,7 @@ def import_definition(
         process.title = spec.process.title
         process.description = spec.process.description
         process.input_schema = spec.process.input_schema
+        process.singleton_key = spec.process.singleton_key
         process.save()
     version = Version.objects.create(
         process=process,
@@ -164,6 +186,7 @@ def restore_snapshot(version: Version, data: dict[str, Any], *, user=None) -> Ve
     spec = fmt.load(data)
     version.transitions.all().delete()
     version.activities.all().delete()
+    version.triggers.all().delete()
     _create_elements(version, spec, verbatim=True)
     return version
 
@@ -189,6 +212,16 @@ def _create_elements(version: Version, spec: fmt.DefinitionFile, *, verbatim: bo
         )
         for t in spec.transitions
     ]
+    for trigger in spec.triggers:
+        Trigger.objects.create(
+            version=version,
+            key=trigger.key,
+            kind=trigger.kind,
+            cron=trigger.cron,
+            timezone=trigger.timezone,
+            concurrency=trigger.concurrency,
+            data=trigger.data,
+        )
     if verbatim:
         drafts.insert_verbatim(transitions)
         return

@@ -19,7 +19,7 @@ from engine.core.graph import Graph
 from engine.errors import DefinitionError, ValidationFailed
 from engine.models import Activity, Process, Version, VersionStatus
 from engine.runtime import audit
-from engine.services import drafts
+from engine.services import drafts, triggers
 
 # A form or input schema that engine.schemas refuses (see engine.core.validation's list).
 SCHEMA_CODE = "WM126"
@@ -122,6 +122,7 @@ def publish(version: Version, *, user=None, note: str = "") -> Version:
     if note:
         version.note = note
     version.save()
+    triggers.arm(version)
     audit.record(
         "version.published",
         actor=user,
@@ -139,6 +140,7 @@ def _retire_published(process: Process, *, user=None) -> Version | None:
     if previous is not None:
         previous.status = VersionStatus.RETIRED
         previous.save(update_fields=["status"])
+        triggers.disarm(previous)
         audit.record(
             "version.retired",
             actor=user,
@@ -166,6 +168,7 @@ def rollback(version: Version, *, user=None, note: str = "") -> Version:
     if note or previous:
         version.note = note or f"Rolled back from v{previous.number}"
     version.save()
+    triggers.arm(version)
     audit.record(
         "version.rolled_back",
         actor=user,
@@ -209,6 +212,7 @@ def clone(version: Version, *, user=None, note: str = "") -> Version:
         transition.target = copies[transition.target_id]
         copied.append(transition)
     drafts.insert_verbatim(copied)
+    triggers.copy_triggers(version, draft)
     audit.record(
         "version.cloned",
         actor=user,
@@ -229,4 +233,9 @@ def delete_draft(version: Version, *, user=None) -> None:
 
 
 def diff_versions(old: Version, new: Version) -> VersionDiff:
-    return diff(old.to_graph(), new.to_graph())
+    return diff(
+        old.to_graph(),
+        new.to_graph(),
+        old_triggers=triggers.core_triggers(old),
+        new_triggers=triggers.core_triggers(new),
+    )
