@@ -24,7 +24,14 @@ CODE_UNAVAILABLE = "This code is not available: choose another."
 
 @transaction.atomic
 def create_process(
-    code: str, title: str, *, description: str = "", input_schema=None, user=None, tenant_id=""
+    code: str,
+    title: str,
+    *,
+    description: str = "",
+    input_schema=None,
+    singleton_key: str = "",
+    user=None,
+    tenant_id="",
 ) -> Process:
     """A new process with draft v1 holding start -> end (``tenant_id``: see engine.tenancy)."""
     code = (code or "").strip()
@@ -36,6 +43,7 @@ def create_process(
         title=(title or "").strip(),
         description=description,
         input_schema=input_schema or {},
+        singleton_key=check_singleton_key(singleton_key),
         tenant_id=tenant_id or "",
         created_by=user,
     )

@@ -23,6 +23,7 @@ class ProcessSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "input_schema",
+            "singleton_key",
             "published_version",
             "created_at",
             "created_by",
@@ -44,6 +45,12 @@ class ProcessCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     input_schema = serializers.DictField(required=False)
+    singleton_key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="A data path (data.group_id): at most one active run per value; '' for none.",
+    )
 
     def validate_input_schema(self, value):
         return check_json_schema(value)
@@ -53,6 +60,12 @@ class ProcessUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     input_schema = serializers.DictField(required=False)
+    singleton_key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="A data path (data.group_id): at most one active run per value; '' for none.",
+    )
 
     def validate_input_schema(self, value):
         return check_json_schema(value)

@@ -52,6 +52,7 @@ class ProcessList(ApiView):
             fields["title"],
             description=fields.get("description", ""),
             input_schema=fields.get("input_schema") or {},
+            singleton_key=fields.get("singleton_key", ""),
             user=request.user,
             tenant_id=tenant_id_for(request),
         )
@@ -66,7 +67,7 @@ class ProcessDetail(ApiView):
         return Response(self.out(ProcessSerializer, lookups.process(request, code)))
 
     @extend_schema(
-        summary="Change a process's title, description or input schema",
+        summary="Change a process's title, description, input schema or singleton key",
         request=ProcessUpdateSerializer,
         responses={200: ProcessSerializer, **error_responses(400, 403, 404)},
     )

@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from engine import permissions
 from engine.api import lookups
 from engine.api.filters import RunQuery
 from engine.api.serializers import (
@@ -17,6 +18,7 @@ from engine.api.serializers import (
 )
 from engine.api.views.base import ApiView, error_responses
 from engine.core.states import PublicStatus, RunState, public_status
+from engine.models import ProcessInstance
 from engine.services import runtime
 
 
@@ -53,8 +55,12 @@ class RunList(ApiView):
 
     @extend_schema(
         summary="Start a run of a process's published version",
+        description=(
+            "201 with the new run; 200 with the active run that already holds the "
+            "start data's value at the process's singleton_key (no second run is made)."
+        ),
         request=RunStartSerializer,
-        responses={201: RunSerializer, **error_responses(400, 404, 409, 413)},
+        responses={201: RunSerializer, 200: RunSerializer, **error_responses(400, 404, 409, 413)},
     )
     def post(self, request):
         fields = self.body(RunStartSerializer)
@@ -63,13 +69,30 @@ class RunList(ApiView):
             raise runtime.UnknownProcess(
                 f"There is no process with the code {fields['process']!r}."
             )
-        run = runtime.start_run(
+        started = runtime.start(
             fields["process"],
             fields["data"],
             business_key=fields["business_key"],
             user=request.user,
         )
-        return Response(self.out(RunSerializer, run), status=status.HTTP_201_CREATED)
+        if started.created:
+            return Response(self.out(RunSerializer, started.run), status=status.HTTP_201_CREATED)
+        return Response(self.out(RunSerializer, existing_run(request, started.run)))
+
+
+def existing_run(request, run: ProcessInstance) -> ProcessInstance:
+    """The active singleton run a start matched, if the caller may open it; else 409.
+
+    Someone else's run is not shown (its data is theirs): the answer says only
+    that an active run holds the value.
+    """
+    found = permissions.find_run(request.user, run.pk, request)
+    if found is None:
+        raise runtime.Conflict(
+            f"An active run of {run.process.code!r} already holds this value of "
+            f"{run.process.singleton_key}, so no second run was started; you may not open it."
+        )
+    return found
 
 
 class RunDetail(ApiView):
