@@ -17,6 +17,13 @@ class ProcessForm(forms.Form):
     )
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    singleton_key = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Singleton key",
+        help_text="Optional: a path into the start data, e.g. data.group_id. "
+        "At most one active run per value; a start with a taken value opens that run.",
+    )
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip()

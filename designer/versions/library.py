@@ -77,6 +77,7 @@ def process_create(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["code"],
                 form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
+                singleton_key=form.cleaned_data["singleton_key"],
                 user=request.user,
                 tenant_id=tenant_id_for(request),
             )

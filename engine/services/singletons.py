@@ -55,37 +55,43 @@ def singleton_value(process: Process, data: dict) -> str:
     key = process.singleton_key
     if not key:
         return ""
-    value = _lookup(key, data)
+    fields = _fields(key)
+    key = "data." + ".".join(fields)
+    path = ".".join(fields)  # where in the data, as schema errors say it
+    value = _lookup(fields, data)
     if value is None or value == "":
         raise InvalidData(
             f"This process keeps one active run per {key}, so the start data needs a "
             f"value at {key} (it is missing or null).",
-            [{"path": key, "message": "required by the process's singleton_key"}],
+            [{"path": path, "message": f"required: one active run per {key}"}],
         )
     if isinstance(value, dict | list):
         raise InvalidData(
             f"The value at {key} identifies the run, so it must be a string, a number or "
             f"a boolean, not {'an object' if isinstance(value, dict) else 'a list'}.",
-            [{"path": key, "message": "must be a string, a number or a boolean"}],
+            [{"path": path, "message": "must be a string, a number or a boolean"}],
         )
     text = value if isinstance(value, str) else _scalar_text(value)
     if len(text) > MAX_VALUE:
         raise InvalidData(
             f"The value at {key} is at most {MAX_VALUE} characters.",
-            [{"path": key, "message": f"at most {MAX_VALUE} characters"}],
+            [{"path": path, "message": f"at most {MAX_VALUE} characters"}],
         )
     return text
 
 
-def _lookup(key: str, data: dict) -> Any:
+def _fields(key: str) -> tuple[str, ...]:
     # Parsed again here: a key written by any door (or an old file) reads the same field.
     try:
-        fields = check_path(key).path[1:]
+        return check_path(key).path[1:]
     except ConditionError as exc:  # only a key saved around the services (a shell)
         raise InvalidData(
             f"The process's singleton_key {key!r} is not a data path ({exc}): fix it in "
             "the process's settings."
         ) from exc
+
+
+def _lookup(fields: tuple[str, ...], data: dict) -> Any:
     current: Any = data
     for field in fields:
         if not isinstance(current, dict):

@@ -59,7 +59,7 @@ def test_a_start_without_the_key_value_is_a_clear_400(api, agent, data):
     body = answer.json()
     assert body["code"] == "invalid"
     assert "needs a value at data.group_id" in body["detail"]
-    assert [e["path"] for e in body["errors"]] == ["data.group_id"]
+    assert [e["path"] for e in body["errors"]] == ["group_id"]
     assert not ProcessInstance.objects.exists()
 
 

@@ -64,7 +64,7 @@ def test_a_start_without_a_usable_value_is_refused_and_writes_nothing(wm, guests
         wm.start_run("guests", data)
     assert words in caught.value.message
     assert caught.value.status == 400
-    assert caught.value.errors[0]["path"] == "data.group_id"
+    assert caught.value.errors[0]["path"] == "group_id"
     assert not ProcessInstance.objects.exists()
 
 

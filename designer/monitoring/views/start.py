@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from designer.monitoring.schema_forms import SchemaForm
-from engine.models import Process, VersionStatus
+from engine import permissions
+from engine.models import Process, ProcessInstance, VersionStatus
 from engine.services import runtime
 from engine.tenancy import scoped
 
@@ -54,7 +55,7 @@ def run_start(request: HttpRequest, code: str) -> HttpResponse:
         start_form = StartForm(request.POST)
         if data_form.is_valid() and start_form.is_valid():
             try:
-                run = runtime.start_run(
+                started = runtime.start(
                     process.code,
                     data_form.data_object(),
                     business_key=start_form.cleaned_data["business_key"],
@@ -67,8 +68,14 @@ def run_start(request: HttpRequest, code: str) -> HttpResponse:
                 messages.error(request, exc.message)
                 status = 409
             else:
-                messages.success(request, f"Run {run.pk} of “{process.title}” started.")
-                return redirect("monitoring:run_detail", pk=run.pk)
+                if started.created:
+                    run = started.run
+                    messages.success(request, f"Run {run.pk} of “{process.title}” started.")
+                    return redirect("monitoring:run_detail", pk=run.pk)
+                if _may_open(request, started.run):
+                    return _show_existing(request, process, started.run)
+                messages.error(request, _taken_text(process))
+                status = 409
         else:
             status = 400
     else:
@@ -82,3 +89,25 @@ def run_start(request: HttpRequest, code: str) -> HttpResponse:
         "start_form": start_form,
     }
     return render(request, "monitoring/run_start_form.html", context, status=status)
+
+
+def _may_open(request: HttpRequest, run: ProcessInstance) -> bool:
+    return permissions.find_run(request.user, run.pk, request) is not None
+
+
+def _show_existing(request: HttpRequest, process: Process, run: ProcessInstance) -> HttpResponse:
+    """A singleton start matched an active run: no second run, that one is shown."""
+    messages.info(
+        request,
+        f"No new run: run {run.pk} of “{process.title}” is active with the same "
+        f"{process.singleton_key} ({run.singleton_value}), so it is shown instead.",
+    )
+    return redirect("monitoring:run_detail", pk=run.pk)
+
+
+def _taken_text(process: Process) -> str:
+    # Someone else's run: its number and data are not the starter's to see.
+    return (
+        f"No new run: an active run of “{process.title}” already holds this "
+        f"{process.singleton_key}, and you may not open it."
+    )
