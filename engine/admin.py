@@ -28,6 +28,7 @@ from engine.models import (
 )
 from engine.schemas import check_schema
 from engine.services import definitions as svc
+from engine.services.singletons import check_singleton_key
 from engine.tenancy import tenant_id_for
 
 
@@ -102,12 +103,19 @@ class TransitionInline(admin.TabularInline):
 class ProcessForm(forms.ModelForm):
     class Meta:
         model = Process
-        fields = ("code", "title", "description", "input_schema", "tenant_id")
+        fields = ("code", "title", "description", "input_schema", "singleton_key", "tenant_id")
         # The answer every door gives for a taken code (not Django's "already exists").
         error_messages = {"code": {"unique": svc.CODE_UNAVAILABLE}}
 
     def clean_input_schema(self):
         return _usable_schema(self.cleaned_data.get("input_schema"))
+
+    def clean_singleton_key(self):
+        # The same data-path rules and written form as the services (engine.services.singletons).
+        try:
+            return check_singleton_key(self.cleaned_data.get("singleton_key"))
+        except svc.DefinitionError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 @admin.register(Process)

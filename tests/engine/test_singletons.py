@@ -133,3 +133,19 @@ def test_update_process_writes_the_key_in_one_form_and_blank_removes_it(guests):
     definitions.update_process(guests, singleton_key="")
     guests.refresh_from_db()
     assert guests.singleton_key == ""
+
+
+def test_the_admin_edits_the_key_with_the_same_rules(admin_user_client, guests):
+    from django.urls import reverse
+
+    url = reverse("admin:engine_process_change", args=[guests.pk])
+    form = {"code": "guests", "title": "Guests", "description": "", "input_schema": "{}"}
+    response = admin_user_client.post(url, {**form, "singleton_key": "data._x"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["singleton_key"] == [
+        "singleton_key: field names may not start with '_' ('_x') at position 5"
+    ]
+    response = admin_user_client.post(url, {**form, "singleton_key": "stay.guest"})
+    assert response.status_code == 302
+    guests.refresh_from_db()
+    assert guests.singleton_key == "data.stay.guest"
