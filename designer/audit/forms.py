@@ -18,6 +18,7 @@ KNOWN_ACTIONS = [
     "run.suspended",
     "run.resumed",
     "run.data_changed",
+    "run.start_deduplicated",
     "workitem.*",
     "workitem.created",
     "workitem.assigned",
