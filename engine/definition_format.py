@@ -115,12 +115,14 @@ class ProcessSpec(_Strict):
     @field_validator("singleton_key")
     @classmethod
     def _singleton_path(cls, path: str) -> str:
-        if path:
-            try:
-                check_path(path)
-            except ConditionError as exc:
-                raise ValueError(str(exc)) from exc
-        return path
+        if not path.strip():
+            return ""
+        try:
+            name = check_path(path.strip())
+        except ConditionError as exc:
+            raise ValueError(str(exc)) from exc
+        # One written form from every door (engine.services.singletons): data.<field>...
+        return "data." + ".".join(name.path[1:])
 
 
 class TriggerSpec(_Strict):

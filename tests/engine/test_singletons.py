@@ -149,3 +149,40 @@ def test_the_admin_edits_the_key_with_the_same_rules(admin_user_client, guests):
     assert response.status_code == 302
     guests.refresh_from_db()
     assert guests.singleton_key == "data.stay.guest"
+
+
+def _file(singleton_key):
+    return {
+        "format": "waymark.process/1",
+        "process": {"code": "filed", "title": "Filed", "singleton_key": singleton_key},
+        "activities": [
+            {"key": "start", "kind": "start"},
+            {"key": "h", "kind": "human", "name": "H", "allowed_users": ["bob"]},
+            {"key": "end", "kind": "end"},
+        ],
+        "transitions": [
+            {"key": "t1", "source": "start", "target": "h"},
+            {"key": "t2", "source": "h", "target": "end"},
+        ],
+    }
+
+
+def test_the_file_format_carries_the_key_in_its_written_form(wm):
+    from engine.services import transfer
+
+    version = definitions.import_definition(_file("instance.data.group_id"), publish_it=True)
+    assert version.process.singleton_key == "data.group_id"
+    exported = transfer.export_version(version)
+    assert exported["process"]["singleton_key"] == "data.group_id"
+    first = wm.start_run("filed", {"group_id": 1})
+    assert wm.start_run("filed", {"group_id": 1}).pk == first.pk
+
+
+def test_the_file_format_refuses_a_key_that_is_not_a_data_path(wm):
+    from engine.errors import DefinitionFileError
+
+    with pytest.raises(DefinitionFileError) as caught:
+        definitions.import_definition(_file("group id"))
+    assert caught.value.errors[0]["path"] == "process.singleton_key"
+    assert "unexpected 'id'" in caught.value.errors[0]["message"]
+    assert not Process.objects.filter(code="filed").exists()
