@@ -125,6 +125,9 @@ class RunQuery(ListQuery):
         "waiting, suspended, failed, completed, cancelled",
     )
     business_key = serializers.CharField(required=False, max_length=200)
+    trigger = serializers.CharField(
+        required=False, max_length=64, help_text="the key of the trigger that started the run"
+    )
     ordering = ordering_field(ORDERING, DEFAULT_ORDERING)
 
 

@@ -5,7 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from engine.api.converters import ElementKeyConverter, IdConverter, ProcessCodeConverter
 from engine.api.errors import unknown_path
-from engine.api.views import audit, elements, processes, runs, signals, versions, workitems
+from engine.api.views import (
+    audit,
+    elements,
+    processes,
+    runs,
+    signals,
+    triggers,
+    versions,
+    workitems,
+)
 
 register_converter(IdConverter, "wid")
 register_converter(ProcessCodeConverter, "code")
@@ -21,6 +30,8 @@ urlpatterns = [
     # definitions
     path("processes/", processes.ProcessList.as_view(), name="process-list"),
     path("processes/<code:code>/", processes.ProcessDetail.as_view(), name="process-detail"),
+    path("processes/<code:code>/pause/", triggers.ProcessPause.as_view(), name="process-pause"),
+    path("processes/<code:code>/resume/", triggers.ProcessResume.as_view(), name="process-resume"),
     path("processes/<code:code>/versions/", versions.VersionList.as_view(), name="version-list"),
     path(
         "processes/<code:code>/versions/import/",
@@ -45,6 +56,12 @@ urlpatterns = [
         f"{VERSION}transitions/<key:key>/",
         elements.TransitionDetail.as_view(),
         name="transition-detail",
+    ),
+    path(f"{VERSION}triggers/", triggers.TriggerList.as_view(), name="trigger-list"),
+    path(
+        f"{VERSION}triggers/<key:key>/",
+        triggers.TriggerDetail.as_view(),
+        name="trigger-detail",
     ),
     # runs, signals, workitems
     path("runs/", runs.RunList.as_view(), name="run-list"),

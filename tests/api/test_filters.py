@@ -221,6 +221,7 @@ def test_the_schema_offers_the_parameters_that_work(db):
         "process",
         "state",
         "business_key",
+        "trigger",
         "ordering",
     }
     assert query_names("/api/v1/processes/") == paging | {"ordering"}

@@ -24,6 +24,7 @@ class ProcessSerializer(serializers.ModelSerializer):
             "description",
             "input_schema",
             "singleton_key",
+            "paused",
             "published_version",
             "created_at",
             "created_by",
@@ -175,9 +176,10 @@ class VersionSerializer(serializers.ModelSerializer):
 class VersionDetailSerializer(VersionSerializer):
     activities = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
+    triggers = serializers.SerializerMethodField()
 
     class Meta(VersionSerializer.Meta):
-        fields = [*VersionSerializer.Meta.fields, "activities", "transitions"]
+        fields = [*VersionSerializer.Meta.fields, "activities", "transitions", "triggers"]
         read_only_fields = fields
 
     def get_activities(self, version: Version) -> list[dict]:
@@ -186,6 +188,11 @@ class VersionDetailSerializer(VersionSerializer):
     def get_transitions(self, version: Version) -> list[dict]:
         rows = version.transitions.select_related("source", "target")
         return TransitionSerializer(rows, many=True).data
+
+    def get_triggers(self, version: Version) -> list[dict]:
+        from engine.api.serializers.triggers import TriggerSerializer
+
+        return TriggerSerializer(version.triggers.order_by("key"), many=True).data
 
 
 class NoteSerializer(serializers.Serializer):

@@ -38,6 +38,9 @@ class RunSerializer(serializers.ModelSerializer):
     )
     started_by = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    trigger = serializers.CharField(
+        source="trigger_key", read_only=True, help_text="the trigger that started it, or empty"
+    )
 
     class Meta:
         model = ProcessInstance
@@ -48,6 +51,7 @@ class RunSerializer(serializers.ModelSerializer):
             "state",
             "detailed_state",
             "business_key",
+            "trigger",
             "started_at",
             "ended_at",
             "started_by",

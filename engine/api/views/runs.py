@@ -51,6 +51,8 @@ class RunList(ApiView):
             rows = rows.filter(state__in=states_for(filters["state"]))
         if "business_key" in filters:
             rows = rows.filter(business_key=filters["business_key"])
+        if "trigger" in filters:
+            rows = rows.filter(trigger_key=filters["trigger"])
         return self.listing(rows, RunQuery, filters, RunSerializer)
 
     @extend_schema(
