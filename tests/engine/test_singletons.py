@@ -186,3 +186,17 @@ def test_the_file_format_refuses_a_key_that_is_not_a_data_path(wm):
     assert caught.value.errors[0]["path"] == "process.singleton_key"
     assert "unexpected 'id'" in caught.value.errors[0]["message"]
     assert not Process.objects.filter(code="filed").exists()
+
+
+def test_the_start_run_command_says_it_made_no_new_run(wm, guests, capsys):
+    from django.core.management import call_command
+
+    call_command("start_run", "guests", "--data", '{"group_id": "g9"}')
+    run = ProcessInstance.objects.get()
+    call_command("start_run", "guests", "--data", '{"group_id": "g9"}')
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"Started run {run.pk} of guests v1")
+    assert out[1] == f"No new run: run {run.pk} of guests is active with the same " + (
+        "data.group_id (g9): waiting"
+    )
+    assert ProcessInstance.objects.count() == 1

@@ -28,8 +28,15 @@ class Command(BaseCommand):
             if starter is None:
                 raise CommandError(f"There is no user {user!r}.")
         try:
-            run = runtime.start_run(code, payload, business_key=business_key, user=starter)
+            started = runtime.start(code, payload, business_key=business_key, user=starter)
         except runtime.EngineError as exc:
             raise CommandError(exc.message) from exc
+        run = started.run
         run.refresh_from_db()
+        if not started.created:
+            self.stdout.write(
+                f"No new run: run {run.pk} of {code} is active with the same "
+                f"{run.process.singleton_key} ({run.singleton_value}): {run.state}"
+            )
+            return
         self.stdout.write(f"Started run {run.pk} of {code} v{run.version.number}: {run.state}")
