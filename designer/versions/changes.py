@@ -38,7 +38,7 @@ class FieldRow:
 
 @dataclass
 class ChangeRow:
-    element: str  # activity or transition
+    element: str  # activity, transition or trigger
     key: str
     name: str
     change: str
@@ -49,7 +49,8 @@ class ChangeRow:
 
     @property
     def node_or_edge(self) -> str:
-        return "node" if self.element == "activity" else "edge"
+        # Triggers are listed but not drawn: no node or edge of the drawing is theirs.
+        return {"activity": "node", "transition": "edge"}.get(self.element, self.element)
 
 
 def show_value(value: Any) -> str:
@@ -144,6 +145,8 @@ def graph_marks(diff: VersionDiff) -> tuple[GraphMarks, GraphMarks]:
     """Marks for the old side (removed, changed, moved) and the new side (added, changed, moved)."""
     old, new = GraphMarks(), GraphMarks()
     for change in diff.changes:
+        if change.element == "trigger":  # not drawn on the graphs
+            continue
         sides = {"added": (new,), "removed": (old,)}.get(change.change, (old, new))
         for side in sides:
             css = [f"diff-{change.change}"]
