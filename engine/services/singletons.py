@@ -62,7 +62,7 @@ def singleton_value(process: Process, data: dict) -> str:
     if value is None or value == "":
         raise InvalidData(
             f"This process keeps one active run per {key}, so the start data needs a "
-            f"value at {key} (it is missing or null).",
+            f"value at {key} (it is missing, null or empty).",
             [{"path": path, "message": f"required: one active run per {key}"}],
         )
     if isinstance(value, dict | list):

@@ -51,9 +51,9 @@ def test_other_values_make_other_runs_and_numbers_match_their_text(wm, guests):
 @pytest.mark.parametrize(
     "data, words",
     [
-        ({}, "needs a value at data.group_id (it is missing or null)"),
-        ({"group_id": None}, "needs a value at data.group_id (it is missing or null)"),
-        ({"group_id": ""}, "needs a value at data.group_id (it is missing or null)"),
+        ({}, "needs a value at data.group_id (it is missing, null or empty)"),
+        ({"group_id": None}, "needs a value at data.group_id (it is missing, null or empty)"),
+        ({"group_id": ""}, "needs a value at data.group_id (it is missing, null or empty)"),
         ({"group_id": {"a": 1}}, "must be a string, a number or a boolean, not an object"),
         ({"group_id": [1]}, "must be a string, a number or a boolean, not a list"),
         ({"group_id": "x" * 201}, "at most 200 characters"),
