@@ -33,7 +33,7 @@ from engine.models import (
     WorkItemState,
 )
 from engine.models.runtime import OPEN_STATES
-from engine.runtime import kinds, locks
+from engine.runtime import kinds, locks, singletons
 from engine.runtime.audit import record
 from engine.runtime.effects import Effects
 
@@ -292,13 +292,15 @@ def create_run(
     business_key: str = "",
     user: Any = None,
     effects: Effects,
-    singleton_value: str = "",
 ) -> ProcessInstance:
     """Create a run of ``version`` and walk it until it waits (call inside a transaction).
 
-    A ``singleton_value`` taken by an active run of the process makes the
-    insert fail with IntegrityError before anything else is written.
+    The run holds the start data's value at the process's singleton key
+    (engine.runtime.singletons): InvalidData when the data has none, and
+    IntegrityError from the insert, before anything else is written, when an
+    active run holds it (engine.runtime.starts.start_or_join returns that run).
     """
+    singleton_value = singletons.singleton_value(version.process, data)
     now = timezone.now()
     run = ProcessInstance.objects.create(
         process=version.process,

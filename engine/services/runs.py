@@ -13,7 +13,7 @@ import copy
 import json
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from engine import permissions, schemas
@@ -45,8 +45,8 @@ from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects, make_ready
 from engine.runtime.locks import ACTIVE_RUN, bump, lock_run, lock_workitem
-from engine.runtime.walk import Walk, create_run
-from engine.services import singletons
+from engine.runtime.starts import start_or_join
+from engine.runtime.walk import Walk
 
 MAX_BUSINESS_KEY = 200
 
@@ -103,7 +103,7 @@ def start(
     When the process has a ``singleton_key`` and an active run already holds
     the start data's value there, no run is made: that run is returned with
     ``created=False`` and a ``run.start_deduplicated`` audit event (see
-    engine.services.singletons). Automatic steps are queued when the
+    engine.runtime.singletons). Automatic steps are queued when the
     transaction commits; none runs here. Raises UnknownProcess, NotPublished,
     InvalidData (with ``.errors``; also for a missing singleton value) or
     DataTooLarge; on error nothing is written.
@@ -113,32 +113,13 @@ def start(
     if len(business_key) > MAX_BUSINESS_KEY:
         raise InvalidData(f"A business key is at most {MAX_BUSINESS_KEY} characters.")
     data = clean_data(data, found.input_schema)
-    value = singletons.singleton_value(found, data)
+    effects = Effects()
     with transaction.atomic():
-        existing = singletons.active_run(found, value)
-        if existing is None:
-            effects = Effects()
-            try:
-                # A savepoint: a concurrent start that took the value first makes only
-                # this insert fail (the constraint of migration 0007), not the caller's work.
-                with transaction.atomic():
-                    run = create_run(
-                        version,
-                        data,
-                        business_key=business_key,
-                        user=user,
-                        effects=effects,
-                        singleton_value=value,
-                    )
-            except IntegrityError:
-                existing = singletons.active_run(found, value)
-                if existing is None:
-                    raise
-            else:
-                effects.schedule()
-                return Started(run, True)
-        singletons.record_joined(existing, found, user=user, business_key=business_key)
-    return Started(existing, False)
+        run, created = start_or_join(
+            version, data, business_key=business_key, user=user, effects=effects
+        )
+        effects.schedule()
+    return Started(run, created)
 
 
 def start_run(

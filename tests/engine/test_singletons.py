@@ -200,3 +200,22 @@ def test_the_start_run_command_says_it_made_no_new_run(wm, guests, capsys):
         "data.group_id (g9): waiting"
     )
     assert ProcessInstance.objects.count() == 1
+
+
+def test_every_run_made_by_the_runtime_holds_its_value(wm, guests):
+    """Triggers start runs in the runtime layer: the same key rules hold there."""
+    from engine.runtime.effects import Effects
+    from engine.runtime.starts import start_or_join
+    from engine.runtime.walk import create_run
+
+    version = guests.published_version()
+    with transaction.atomic():
+        run, created = start_or_join(version, {"group_id": "r1"}, effects=Effects())
+        assert created and run.singleton_value == "r1"
+        again, created = start_or_join(version, {"group_id": "r1"}, effects=Effects())
+        assert (again.pk, created) == (run.pk, False)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        create_run(version, {"group_id": "r1"}, effects=Effects())
+    with pytest.raises(InvalidData, match="needs a value at data.group_id"):
+        create_run(version, {}, effects=Effects())
+    assert ProcessInstance.objects.count() == 1
