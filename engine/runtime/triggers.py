@@ -37,7 +37,7 @@ from engine.models import (
 from engine.runtime.audit import record
 from engine.runtime.data import check_size
 from engine.runtime.effects import Effects
-from engine.runtime.walk import create_run
+from engine.runtime.starts import start_or_join
 
 log = logging.getLogger("engine.triggers")
 
@@ -127,9 +127,12 @@ def _start(trigger: Trigger, facts: dict[str, Any]) -> None:
     try:
         with transaction.atomic():  # a savepoint: a failed start leaves the fire recorded
             data = _start_data(trigger)
-            run = create_run(version, data, effects=effects)
-            ProcessInstance.objects.filter(pk=run.pk).update(trigger_key=trigger.key)
-            run.trigger_key = trigger.key
+            run, created = start_or_join(version, data, effects=effects)
+            if created:
+                ProcessInstance.objects.filter(pk=run.pk).update(trigger_key=trigger.key)
+                run.trigger_key = trigger.key
+            else:  # the process's singleton key matched an active run: no second run
+                facts["joined"] = True
             record("trigger.fired", run, metadata=facts)
             effects.schedule()
     except Exception as exc:

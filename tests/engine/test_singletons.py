@@ -219,3 +219,42 @@ def test_every_run_made_by_the_runtime_holds_its_value(wm, guests):
     with pytest.raises(InvalidData, match="needs a value at data.group_id"):
         create_run(version, {}, effects=Effects())
     assert ProcessInstance.objects.count() == 1
+
+
+def _scheduled(trigger_data):
+    data = _file("data.group_id")
+    data["process"]["code"] = "nightly"
+    data["triggers"] = [
+        {"key": "tick", "kind": "schedule", "cron": "0 * * * *", "data": trigger_data}
+    ]
+    return definitions.import_definition(data, publish_it=True)
+
+
+def _fire(version):
+    from datetime import timedelta
+
+    from engine.models import ScheduleFire
+    from engine.runtime.triggers import fire_schedule
+
+    fire = ScheduleFire.objects.get(trigger__version=version)
+    assert fire_schedule(fire.pk, fire.due_at, fire.due_at + timedelta(minutes=1))
+
+
+def test_a_schedule_on_a_singleton_process_joins_the_active_run(wm):
+    version = _scheduled({"group_id": "night"})
+    _fire(version)
+    _fire(version)
+    run = ProcessInstance.objects.get()
+    assert run.trigger_key == "tick" and run.singleton_value == "night"
+    fired = list(AuditEvent.objects.filter(action="trigger.fired").order_by("pk"))
+    assert [e.instance_id for e in fired] == [run.pk, run.pk]
+    assert "joined" not in fired[0].metadata and fired[1].metadata["joined"] is True
+    assert AuditEvent.objects.filter(action="run.start_deduplicated", instance=run).count() == 1
+
+
+def test_a_schedule_without_the_key_value_fails_with_the_reason(wm):
+    version = _scheduled({"other": 1})
+    _fire(version)
+    assert not ProcessInstance.objects.exists()
+    failed = AuditEvent.objects.get(action="trigger.failed")
+    assert "needs a value at data.group_id" in failed.metadata["error"]
