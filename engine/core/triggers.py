@@ -5,8 +5,8 @@ returned in UTC. Cron times are walked as wall-clock times (naive) and only
 then placed in the zone, so a daylight-saving change moves nothing:
 
 - a wall time that does not exist (02:30 on a spring-forward day in Berlin)
-  fires at the same instant as one hour earlier's offset would make it, that
-  is 03:30 local — late, never skipped;
+  is read with the offset before the jump, so it fires at 03:30 local: late
+  by the jump, never skipped;
 - a wall time that happens twice (02:30 on a fall-back day) fires once, at
   its first occurrence.
 """

@@ -317,3 +317,22 @@ def test_clone_copies_and_diff_reports_triggers(wm):
     triggers.delete_trigger(v2.triggers.get(key="tick"))
     removed = versions.diff_versions(v1, v2).by_key()[("trigger", "tick")]
     assert removed.change == "removed"
+
+
+def test_the_file_refuses_a_bad_schedule_with_its_location(wm):
+    data = transfer.export_version(schedule_process("located", "0 * * * *", "UTC", publish=False))
+    tick = data["triggers"][0]
+    data["triggers"] = [
+        tick | {"cron": "0 25 * * *"},
+        tick | {"key": "zone", "timezone": "Europe/Atlantis"},
+        tick | {"key": "extra", "model": "auth.Group"},
+        tick,
+        tick,
+    ]
+    with pytest.raises(DefinitionFileError) as caught:
+        transfer.import_definition(data)
+    problems = {p["loc"]: p["message"] for p in caught.value.problems}
+    assert problems["triggers[0]"].startswith("invalid cron '0 25 * * *'")
+    assert problems["triggers[1]"].startswith("unknown time zone 'Europe/Atlantis'")
+    assert problems["triggers[2]"] == "a schedule trigger has no field(s) model"
+    assert problems["triggers[4].key"] == "duplicate key 'tick'"
