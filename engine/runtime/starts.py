@@ -34,6 +34,10 @@ def start_or_join(
     """
     process = version.process
     value = singletons.singleton_value(process, data)
+    if not value:
+        # Not a singleton process: no lookup and no savepoint on the common path.
+        run = create_run(version, data, business_key=business_key, user=user, effects=effects)
+        return run, True
     existing = singletons.active_run(process, value)
     if existing is None:
         try:
