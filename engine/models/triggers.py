@@ -15,6 +15,9 @@ from engine.models.definitions import DraftOnlyModel, Version, key_validator
 
 class TriggerKind(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
+    MODEL_EVENT = "model_event", "Model event"
+    DATE_EVENT = "date_event", "Date on a record"
+    SIGNAL = "signal", "Signal"
 
 
 class Concurrency(models.TextChoices):
@@ -32,6 +35,14 @@ class Trigger(DraftOnlyModel):
         max_length=8, choices=Concurrency.choices, default=Concurrency.ALLOW
     )
     data = models.JSONField(default=dict, blank=True, help_text="the started run's data")
+    # Record triggers (model_event, date_event): which model, and which saves count.
+    model = models.CharField(max_length=200, blank=True, help_text="app_label.ModelName")
+    on = models.JSONField(default=list, blank=True, help_text="create, update, delete")
+    condition = models.TextField(blank=True, help_text="the condition language, over record")
+    watch = models.JSONField(default=list, blank=True, help_text="fields whose change counts")
+    date_field = models.CharField(max_length=100, blank=True)
+    offset = models.CharField(max_length=32, blank=True, help_text="e.g. -1h: an hour before")
+    signal = models.CharField(max_length=200, blank=True, help_text="the signal that starts a run")
 
     class Meta:
         ordering = ["version", "key"]

@@ -14,9 +14,11 @@ from django.db import transaction
 from engine import definition_format as fmt
 from engine.conf import condition_strategy
 from engine.core.conditions import ConditionError
+from engine.errors import DefinitionError, DefinitionFileError
 from engine.models import Activity, Process, Transition, Trigger, Version
 from engine.runtime import audit
 from engine.services import drafts, versions
+from engine.services import triggers as trigger_service
 
 
 def export_version(version: Version) -> dict[str, Any]:
@@ -65,14 +67,7 @@ def _triggers_part(version: Version) -> dict[str, Any]:
     """The version's triggers (left out when there are none, as other defaults are)."""
     triggers = [
         fmt.compact(
-            fmt.TriggerSpec(
-                key=t.key,
-                kind=t.kind,
-                cron=t.cron,
-                timezone=t.timezone,
-                concurrency=t.concurrency,
-                data=t.data,
-            )
+            fmt.TriggerSpec(key=t.key, **{f: getattr(t, f) for f in trigger_service.TRIGGER_FIELDS})
         )
         for t in version.triggers.all().order_by("key")
     ]
@@ -212,16 +207,18 @@ def _create_elements(version: Version, spec: fmt.DefinitionFile, *, verbatim: bo
         )
         for t in spec.transitions
     ]
-    for trigger in spec.triggers:
-        Trigger.objects.create(
+    for i, spec_trigger in enumerate(spec.triggers):
+        trigger = Trigger(
             version=version,
-            key=trigger.key,
-            kind=trigger.kind,
-            cron=trigger.cron,
-            timezone=trigger.timezone,
-            concurrency=trigger.concurrency,
-            data=trigger.data,
+            key=spec_trigger.key,
+            **{f: getattr(spec_trigger, f) for f in trigger_service.TRIGGER_FIELDS},
         )
+        try:  # the model and fields it names must exist in this project
+            trigger_service.check_trigger(trigger)
+        except DefinitionError as exc:
+            where = f"triggers[{i}].{exc.field}" if exc.field else f"triggers[{i}]"
+            raise DefinitionFileError([{"loc": where, "message": exc.message}]) from exc
+        trigger.save()
     if verbatim:
         drafts.insert_verbatim(transitions)
         return

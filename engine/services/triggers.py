@@ -25,8 +25,23 @@ from engine.models.definitions import KEY_PATTERN
 from engine.runtime import audit
 from engine.runtime.data import check_size, jsonable
 from engine.services import drafts
+from engine.services import trigger_records as records
 
-TRIGGER_FIELDS = ("kind", "cron", "timezone", "concurrency", "data")
+TRIGGER_FIELDS = (
+    "kind",
+    "cron",
+    "timezone",
+    "concurrency",
+    "data",
+    "model",
+    "on",
+    "condition",
+    "watch",
+    "date_field",
+    "offset",
+    "signal",
+)
+_KIND_FIELDS = TRIGGER_FIELDS[1:]
 
 
 # Editing a draft's triggers -----------------------------------------------------------
@@ -37,15 +52,21 @@ def check_trigger(trigger: Trigger) -> None:
     problem = core.kind_problem(trigger.kind)
     if problem:
         raise DefinitionError(problem, field="kind")
-    problem = core.cron_problem(trigger.cron or "")
-    if problem:
-        raise DefinitionError(problem, field="cron")
-    problem = core.zone_problem(trigger.timezone or "")
-    if problem:
-        raise DefinitionError(problem, field="timezone")
+    given = {name: getattr(trigger, name) for name in _KIND_FIELDS if name != "kind"}
+    given = {k: v for k, v in given.items() if v != _default(k)}
+    for name, message in core.field_problems(trigger.kind, given):
+        raise DefinitionError(message, field=name)
+    if trigger.kind == "schedule":
+        _check_schedule(trigger)
     if trigger.concurrency not in core.CONCURRENCY:
         message = f"concurrency must be 'allow' or 'skip', not {trigger.concurrency!r}"
         raise DefinitionError(message, field="concurrency")
+    if trigger.kind in ("model_event", "date_event"):
+        records.check_record_trigger(trigger)
+    problem = core.offset_problem(trigger.offset or "")
+    if problem:
+        raise DefinitionError(problem, field="offset")
+    trigger.offset = core.normalize_offset(trigger.offset or "")
     if not isinstance(trigger.data, dict):
         raise DefinitionError("data must be a JSON object", field="data")
     try:
@@ -53,6 +74,20 @@ def check_trigger(trigger: Trigger) -> None:
         check_size(trigger.data)
     except (TypeError, ValueError, InvalidData) as exc:
         raise DefinitionError(f"data: {exc}", field="data") from exc
+
+
+def _default(name: str) -> Any:
+    field = Trigger._meta.get_field(name)
+    return field.get_default()
+
+
+def _check_schedule(trigger: Trigger) -> None:
+    problem = core.cron_problem(trigger.cron or "")
+    if problem:
+        raise DefinitionError(problem, field="cron")
+    problem = core.zone_problem(trigger.timezone or "")
+    if problem:
+        raise DefinitionError(problem, field="timezone")
 
 
 def _check_key(key: Any) -> str:
@@ -113,11 +148,27 @@ def copy_triggers(source: Version, draft: Version) -> None:
         trigger.save()
 
 
+def as_core(t: Trigger) -> core.Trigger:
+    """The plain-data trigger (engine.core) of a trigger row."""
+    return core.Trigger(
+        key=t.key,
+        kind=t.kind,
+        cron=t.cron,
+        timezone=t.timezone,
+        concurrency=t.concurrency,
+        data=dict(t.data),
+        model=t.model,
+        on=tuple(t.on or ()),
+        condition=t.condition,
+        watch=tuple(t.watch or ()),
+        date_field=t.date_field,
+        offset=t.offset,
+        signal=t.signal,
+    )
+
+
 def core_triggers(version: Version) -> dict[str, core.Trigger]:
-    return {
-        t.key: core.Trigger(t.key, t.kind, t.cron, t.timezone, t.concurrency, dict(t.data))
-        for t in version.triggers.all()
-    }
+    return {t.key: as_core(t) for t in version.triggers.all()}
 
 
 # Arming -----------------------------------------------------------------------------

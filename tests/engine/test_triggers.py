@@ -334,5 +334,5 @@ def test_the_file_refuses_a_bad_schedule_with_its_location(wm):
     problems = {p["loc"]: p["message"] for p in caught.value.problems}
     assert problems["triggers[0]"].startswith("invalid cron '0 25 * * *'")
     assert problems["triggers[1]"].startswith("unknown time zone 'Europe/Atlantis'")
-    assert problems["triggers[2]"] == "a schedule trigger has no field(s) model"
+    assert problems["triggers[2]"] == "a schedule trigger has no field 'model'"
     assert problems["triggers[4].key"] == "duplicate key 'tick'"

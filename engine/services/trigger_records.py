@@ -1,0 +1,57 @@
+"""Record triggers (model_event, date_event): the model and fields they name must exist.
+
+A definition names a model by ``app_label.ModelName``; it is looked up in the
+installed apps only (never imported by path). Field names are checked against
+that model's concrete fields, so a typo is an error when the trigger is saved,
+not a trigger that never fires.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import models
+
+from engine.errors import DefinitionError
+from engine.models import Trigger
+
+DATE_TYPES = (models.DateField, models.DateTimeField)  # DateTimeField is a DateField too
+
+
+def record_model(label: str) -> type[models.Model]:
+    """The installed model ``app_label.ModelName`` names (DefinitionError: none)."""
+    if not isinstance(label, str) or label.count(".") != 1:
+        raise DefinitionError(
+            f"model {label!r}: write app_label.ModelName, e.g. 'auth.Group'", field="model"
+        )
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        raise DefinitionError(f"model {label!r} is not an installed model", field="model") from None
+
+
+def _field_names(model: type[models.Model]) -> dict[str, models.Field]:
+    return {f.name: f for f in model._meta.concrete_fields}
+
+
+def check_record_trigger(trigger: Trigger) -> None:
+    """The model exists; watched fields and the date field are fields of it."""
+    model = record_model(trigger.model)
+    fields = _field_names(model)
+    label = trigger.model
+    if not isinstance(trigger.on, list) or any(
+        e not in ("create", "update", "delete") for e in trigger.on
+    ):
+        raise DefinitionError("on: list of create, update, delete", field="on")
+    if not isinstance(trigger.watch, list) or not all(isinstance(w, str) for w in trigger.watch):
+        raise DefinitionError("watch: a list of field names", field="watch")
+    for name in trigger.watch:
+        if name not in fields:
+            raise DefinitionError(f"watch: {label} has no field {name!r}", field="watch")
+    if trigger.kind == "date_event":
+        field = fields.get(trigger.date_field)
+        if field is None:
+            message = f"date_field: {label} has no field {trigger.date_field!r}"
+            raise DefinitionError(message, field="date_field")
+        if not isinstance(field, DATE_TYPES):
+            message = f"date_field: {label}.{trigger.date_field} is not a date or date-time field"
+            raise DefinitionError(message, field="date_field")
