@@ -12,7 +12,10 @@ class EngineConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_migrate, post_save
 
-        from engine import checks  # noqa: F401  (registers the system checks)
+        from engine import (
+            checks,  # noqa: F401  (registers the system checks)
+            checks_goflow,  # noqa: F401  (GOFLOW_* settings: waymark.W1xx)
+        )
         from engine.handlers import load_modules
         from engine.models import AuditEvent, WebhookEndpoint
         from engine.scheduler import install_on_migrate

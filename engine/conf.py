@@ -31,6 +31,10 @@ deployments can override them.
 | MAX_DATA_BYTES              | 262144                                   | largest run data, as JSON |
 | HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations (trusted: set by an administrator) |
 | HANDLER_MODULES             | []                                       | modules imported when the app is ready, so their @handler registrations count; a definition may name only registered handlers |
+
+A GoFlow2 project's ``GOFLOW_<NAME>`` settings (those in ``GOFLOW_TWINS``) are read as
+their ``WAYMARK_<NAME>`` twins when those are not set; ``manage.py check`` names each one
+to rename (waymark.W101, engine/checks_goflow.py).
 """
 
 from __future__ import annotations
@@ -74,11 +78,44 @@ SCHEDULER_BACKENDS = {
 }
 
 
+# GoFlow2's settings that Waymark understands: GOFLOW_<NAME> is read as WAYMARK_<NAME>
+# when the WAYMARK_ one is not set (the check waymark.W101 asks to rename it).
+GOFLOW_TWINS = (
+    "SCHEDULER_BACKEND",
+    "CONDITION_STRATEGY",
+    "AUDIT_ENABLED",
+    "SLA_ENABLED",
+    "SLA_NOTIFY",
+    "SLA_AUTO_ASSIGN",
+    "COMPENSATION_AUTO",
+    "WEBHOOK_ENABLED",
+    "WEBHOOK_TIMEOUT",
+    "TENANT_RESOLVER",
+    "TENANT_FILTER",
+)
+# GoFlow2's scheduler backends by dotted path, as Waymark's names.
+GOFLOW_SCHEDULER_BACKENDS = {
+    "goflow.runtime.scheduler.CronSchedulerBackend": "cron",
+    "goflow.runtime.scheduler.CelerySchedulerBackend": "celery",
+}
+
+
+def goflow_value(name: str, value: Any) -> Any:
+    """A GOFLOW_<name> value as its WAYMARK_<name> twin means it."""
+    if name == "SCHEDULER_BACKEND" and isinstance(value, str):
+        return GOFLOW_SCHEDULER_BACKENDS.get(value, value)
+    return value
+
+
 def waymark_setting(name: str) -> Any:
-    """The value of ``settings.WAYMARK_<name>``, or its documented default."""
+    """The value of ``settings.WAYMARK_<name>`` (or its GOFLOW_ twin), or the default."""
     if name not in DEFAULTS:
         raise KeyError(f"unknown Waymark setting {name!r}")
-    return getattr(settings, f"WAYMARK_{name}", DEFAULTS[name])
+    if hasattr(settings, f"WAYMARK_{name}") or name not in GOFLOW_TWINS:
+        return getattr(settings, f"WAYMARK_{name}", DEFAULTS[name])
+    if hasattr(settings, f"GOFLOW_{name}"):
+        return goflow_value(name, getattr(settings, f"GOFLOW_{name}"))
+    return DEFAULTS[name]
 
 
 def condition_strategy() -> str:

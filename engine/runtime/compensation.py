@@ -5,12 +5,20 @@ Sent by ``engine.services.runs.compensate`` (a manager's request) or, with
 last attempt. The handler runs outside any transaction; the result is
 recorded under the run's lock, and ``compensated_at`` makes a second message
 do nothing.
+
+A handler written for GoFlow2, ``f(workitem, reason=None)`` returning a bool,
+works too (registered like any other): a parameter named ``reason`` marks it,
+it gets the WorkItem and why the step fell out, and ``False`` (from either
+kind of handler) records the compensation as failed, to be asked for again.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,14 +53,7 @@ def compensate_workitem(workitem_id: int) -> bool:
         business_key=run.business_key,
         error=workitem.error,
     )
-    error = None
-    result = handlers.HandlerResult()
-    try:
-        result = handlers.as_result(handlers.resolve(activity.compensation_handler)(ctx))
-        result.data = jsonable(result.data)
-    except handlers.FAILURES as exc:  # sys.exit() too: the worker survives
-        error = handlers.describe_failure(exc)
-        log.exception("compensation of workitem %s failed", workitem_id)
+    result, error = _call_handler(activity.compensation_handler, workitem, ctx)
     with transaction.atomic():
         locked = lock_workitem(workitem_id, run_id=run.pk, states=[WorkItemState.FALLOUT])
         if locked is None or locked[1].compensated_at:
@@ -79,3 +80,28 @@ def compensate_workitem(workitem_id: int) -> bool:
             metadata={"handler": activity.compensation_handler},
         )
     return True
+
+
+def _call_handler(
+    name: str, workitem: WorkItem, ctx: handlers.HandlerContext
+) -> tuple[handlers.HandlerResult, str | None]:
+    """Run the handler registered as ``name``: (its result, None) or (empty, the error)."""
+    try:
+        func = handlers.resolve(name)
+        value = func(workitem, reason=ctx.error or None) if _goflow_style(func) else func(ctx)
+        if value is False:
+            return handlers.HandlerResult(), "the compensation handler returned False"
+        result = handlers.HandlerResult() if value is True else handlers.as_result(value)
+        result.data = jsonable(result.data)
+    except handlers.FAILURES as exc:  # sys.exit() too: the worker survives
+        log.exception("compensation of workitem %s failed", workitem.pk)
+        return handlers.HandlerResult(), handlers.describe_failure(exc)
+    return result, None
+
+
+def _goflow_style(func: Callable[..., Any]) -> bool:
+    """GoFlow2's compensation handlers take ``(workitem, reason=None)``."""
+    try:
+        return "reason" in inspect.signature(func).parameters
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        return False
