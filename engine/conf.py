@@ -29,6 +29,7 @@ deployments can override them.
 | STEP_LEASE_SECONDS          | 15                                       | a running step's lease, renewed by its worker every third of it; a step whose lease lapsed lost its worker: a failed attempt, retried per its policy |
 | MAX_STEPS_PER_RUN           | 10000                                    | a run that takes more steps gets an incident (loops without exit) |
 | MAX_DATA_BYTES              | 262144                                   | largest run data, as JSON |
+| API_MAX_WAIT_SECONDS        | 60                                       | longest a ``?wait=`` request of the runs API holds (a larger wait is cut to this) |
 | HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations (trusted: set by an administrator) |
 | HANDLER_MODULES             | []                                       | modules imported when the app is ready, so their @handler registrations count; a definition may name only registered handlers |
 
@@ -67,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "STEP_LEASE_SECONDS": 15,
     "MAX_STEPS_PER_RUN": 10_000,
     "MAX_DATA_BYTES": 262_144,
+    "API_MAX_WAIT_SECONDS": 60,
     "HANDLERS": {},
     "HANDLER_MODULES": [],
 }

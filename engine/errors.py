@@ -15,6 +15,8 @@ WaymarkError               base; ``str(exc)`` and ``.message`` are for people
     Conflict               someone else got there first, or the state
                            moved on (completed twice, stale version)  409 conflict
       RunNotActive         suspended, failed, finished or cancelled   409 run_not_active
+    IdempotencyKeyReused an Idempotency-Key sent again with another
+                           start body                                 422 idempotency_key_reused
     NotAllowed             this user may not do that; also a Django
                            ``PermissionDenied``                       403 permission_denied
   DefinitionError          a definition change that cannot be made    400 invalid
@@ -108,6 +110,13 @@ class Conflict(EngineError):
 
 class RunNotActive(Conflict):
     code = "run_not_active"
+
+
+class IdempotencyKeyReused(EngineError):
+    """An Idempotency-Key already used for a start with a different body."""
+
+    status = 422
+    code = "idempotency_key_reused"
 
 
 class NotAllowed(EngineError, PermissionDenied):

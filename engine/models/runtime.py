@@ -152,6 +152,11 @@ class ProcessInstance(models.Model):
     # The value at the process's singleton_key in the start data ("" when it has none):
     # the constraint below keeps one active run per value, even under concurrent starts.
     singleton_value = models.CharField(max_length=200, blank=True)
+    # The Idempotency-Key of the start request (None: none given): a retried start with
+    # the same key returns this run (engine.services.idempotency); unique per process.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    # A digest of that start request, so the same key with a different body is refused.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
 
     objects = ProcessInstanceQuerySet.as_manager()
 
@@ -173,6 +178,11 @@ class ProcessInstance(models.Model):
                 condition=~Q(singleton_value="")
                 & ~Q(state__in=sorted(s.value for s in core_states.TERMINAL_RUN_STATES)),
                 name="one_active_run_per_singleton_value",
+            ),
+            models.UniqueConstraint(
+                fields=["process", "tenant_id", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="one_run_per_idempotency_key",
             ),
         ]
         permissions = [

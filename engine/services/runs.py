@@ -47,6 +47,7 @@ from engine.runtime.effects import Effects, make_ready
 from engine.runtime.locks import ACTIVE_RUN, bump, lock_run, lock_workitem
 from engine.runtime.starts import start_or_join
 from engine.runtime.walk import Walk
+from engine.services import idempotency, run_data
 
 MAX_BUSINESS_KEY = 200
 
@@ -97,6 +98,7 @@ def start(
     *,
     business_key: str = "",
     user=None,
+    idempotency_key: str | None = None,
 ) -> Started:
     """Start a run of the process's published version and walk it until it waits.
 
@@ -106,18 +108,28 @@ def start(
     engine.runtime.singletons). Automatic steps are queued when the
     transaction commits; none runs here. Raises UnknownProcess, NotPublished,
     InvalidData (with ``.errors``; also for a missing singleton value) or
-    DataTooLarge; on error nothing is written.
+    DataTooLarge; on error nothing is written. With an ``idempotency_key``, a
+    run an earlier start with that key made is returned (``created=False``),
+    or IdempotencyKeyReused when that start's data or business key differed
+    (engine.services.idempotency).
     """
     found, version = _startable(process)
     business_key = (business_key or "").strip()
     if len(business_key) > MAX_BUSINESS_KEY:
         raise InvalidData(f"A business key is at most {MAX_BUSINESS_KEY} characters.")
+    key = idempotency.clean_key(idempotency_key)
     data = clean_data(data, found.input_schema)
     effects = Effects()
+
+    def begin(into: Effects) -> tuple[ProcessInstance, bool]:
+        return start_or_join(version, data, business_key=business_key, user=user, effects=into)
+
     with transaction.atomic():
-        run, created = start_or_join(
-            version, data, business_key=business_key, user=user, effects=effects
-        )
+        if key is None:
+            run, created = begin(effects)
+        else:
+            digest = idempotency.fingerprint(data, business_key)
+            run, created = idempotency.start_once(found, key, digest, begin, effects)
         effects.schedule()
     return Started(run, created)
 
@@ -402,6 +414,7 @@ def update_run_data(
         if run.is_finished:
             raise RunNotActive(f"This run is {run.state}; its data can no longer change.")
         changes = clean_data(changes, None, what="data change")
+        run_data.check_change(run.process.input_schema, changes, replace=replace)
         before = copy.deepcopy(run.data)
         data = changes if replace else {**run.data, **changes}
         check_size(data)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from engine.api.serializers import positions
 from engine.api.serializers.common import run_page_url, username
 from engine.models import Incident, ProcessInstance
 
@@ -70,13 +74,60 @@ class RunSerializer(serializers.ModelSerializer):
 
 class RunDetailSerializer(RunSerializer):
     incidents = serializers.SerializerMethodField()
+    current = serializers.SerializerMethodField(
+        help_text="open activities: tasks, steps and waits (with the signal they wait for)"
+    )
+    timers = serializers.SerializerMethodField(help_text="timers not fired yet, soonest first")
+    error = serializers.SerializerMethodField(
+        help_text="why a FAILED run failed (its latest open incident); null otherwise"
+    )
+    failed_at = serializers.SerializerMethodField(
+        help_text="when a FAILED run failed; a failed run has no ended_at until it is retried "
+        "or cancelled"
+    )
+    lock_version = serializers.IntegerField(read_only=True, help_text="bumped by every change")
 
     class Meta(RunSerializer.Meta):
-        fields = [*RunSerializer.Meta.fields, "condition", "data", "result", "incidents"]
+        fields = [
+            *RunSerializer.Meta.fields,
+            "condition",
+            "data",
+            "result",
+            "incidents",
+            "current",
+            "timers",
+            "error",
+            "failed_at",
+            "lock_version",
+        ]
         read_only_fields = fields
 
+    @extend_schema_field(IncidentSerializer(many=True))
     def get_incidents(self, run: ProcessInstance) -> list[dict]:
         return IncidentSerializer(run.incidents.filter(resolved_at=None), many=True).data
+
+    @extend_schema_field(positions.CurrentActivitySerializer(many=True))
+    def get_current(self, run: ProcessInstance) -> list[dict]:
+        rows = positions.current_activities(run)
+        return positions.CurrentActivitySerializer(rows, many=True).data
+
+    @extend_schema_field(positions.TimerSerializer(many=True))
+    def get_timers(self, run: ProcessInstance) -> list[dict]:
+        return positions.TimerSerializer(positions.pending_timers(run), many=True).data
+
+    def get_error(self, run: ProcessInstance) -> str | None:
+        incident = self._failure(run)
+        return incident.message if incident is not None else None
+
+    def get_failed_at(self, run: ProcessInstance) -> datetime | None:
+        incident = self._failure(run)
+        return incident.created_at if incident is not None else None
+
+    def _failure(self, run: ProcessInstance):
+        cache = self.context.setdefault("failures", {})
+        if run.pk not in cache:
+            cache[run.pk] = positions.failure(run)
+        return cache[run.pk]
 
 
 class CancelSerializer(serializers.Serializer):

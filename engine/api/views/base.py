@@ -21,6 +21,7 @@ STATUS_TEXT = {
     404: "No such object, or not one you may see",
     409: "Conflict with the current state (frozen version, already done, not active)",
     413: "Body or data too large",
+    422: "The Idempotency-Key was used before with another body",
     503: "The database cannot be reached: try again after Retry-After seconds",
 }
 

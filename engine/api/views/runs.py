@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -16,10 +16,11 @@ from engine.api.serializers import (
     RunSerializer,
     RunStartSerializer,
 )
+from engine.api.serializers.run_requests import RunDataSerializer, WaitQuery
 from engine.api.views.base import ApiView, error_responses
 from engine.core.states import PublicStatus, RunState, public_status
 from engine.models import ProcessInstance
-from engine.services import runtime
+from engine.services import runtime, waits
 
 
 def states_for(text: str) -> list[str]:
@@ -32,6 +33,16 @@ def states_for(text: str) -> list[str]:
         return [text.strip().lower()]
     choices = ", ".join([*PublicStatus.__members__, *(s.value for s in RunState)])
     raise ValidationError({"state": [f"Unknown state {text!r}: use one of {choices}."]})
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any text up to 200 characters, e.g. a UUID: a start sent again with the "
+    "same key (for the same process) returns the run the first one made, with 200.",
+)
 
 
 class RunList(ApiView):
@@ -58,13 +69,23 @@ class RunList(ApiView):
     @extend_schema(
         summary="Start a run of a process's published version",
         description=(
-            "201 with the new run; 200 with the active run that already holds the "
-            "start data's value at the process's singleton_key (no second run is made)."
+            "201 with the new run; 200 with a run that already existed, and no second run "
+            "is made: the run an earlier start with the same Idempotency-Key made, or the "
+            "active run that holds the start data's value at the process's singleton_key. "
+            "The same Idempotency-Key with other data or another business key is a 422. "
+            "With ?wait=N the answer waits until the run completes, is cancelled or fails, "
+            "or N seconds passed."
         ),
+        parameters=[WaitQuery, IDEMPOTENCY_KEY],
         request=RunStartSerializer,
-        responses={201: RunSerializer, 200: RunSerializer, **error_responses(400, 404, 409, 413)},
+        responses={
+            201: RunDetailSerializer,
+            200: RunDetailSerializer,
+            **error_responses(400, 404, 409, 413, 422),
+        },
     )
     def post(self, request):
+        wait = self.query(WaitQuery).get("wait")
         fields = self.body(RunStartSerializer)
         # Only processes of the caller's tenant can be started.
         if not lookups.processes(request).filter(code=fields["process"]).exists():
@@ -76,10 +97,19 @@ class RunList(ApiView):
             fields["data"],
             business_key=fields["business_key"],
             user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key"),
         )
-        if started.created:
-            return Response(self.out(RunSerializer, started.run), status=status.HTTP_201_CREATED)
-        return Response(self.out(RunSerializer, existing_run(request, started.run)))
+        run = started.run if started.created else existing_run(request, started.run)
+        if wait is not None:
+            run = settled(request, run, wait)
+        answer = status.HTTP_201_CREATED if started.created else status.HTTP_200_OK
+        return Response(self.out(RunDetailSerializer, run), status=answer)
+
+
+def settled(request, run: ProcessInstance, wait: float) -> ProcessInstance:
+    """``run`` as it is once it ended or failed, or after ``wait`` seconds."""
+    waits.wait_until_settled(run.pk, wait)
+    return lookups.run(request, run.pk)
 
 
 def existing_run(request, run: ProcessInstance) -> ProcessInstance:
@@ -89,6 +119,11 @@ def existing_run(request, run: ProcessInstance) -> ProcessInstance:
     that an active run holds the value.
     """
     found = permissions.find_run(request.user, run.pk, request)
+    if found is None and not run.singleton_value:
+        raise runtime.Conflict(
+            f"A run of {run.process.code!r} was already started with this Idempotency-Key, "
+            "so no second run was started; you may not open it."
+        )
     if found is None:
         raise runtime.Conflict(
             f"An active run of {run.process.code!r} already holds this value of "
@@ -101,11 +136,33 @@ class RunDetail(ApiView):
     serializer_class = RunDetailSerializer
 
     @extend_schema(
-        summary="A run: state, data, result, open incidents",
-        responses={200: RunDetailSerializer, **error_responses(404)},
+        summary="A run: state, data, result, where it stands, open incidents",
+        description="With ?wait=N the answer waits until the run completes, is cancelled "
+        "or fails, or N seconds passed.",
+        parameters=[WaitQuery],
+        responses={200: RunDetailSerializer, **error_responses(400, 404)},
     )
     def get(self, request, run_id: int):
-        return Response(self.out(RunDetailSerializer, lookups.run(request, run_id)))
+        wait = self.query(WaitQuery).get("wait")
+        run = lookups.run(request, run_id)
+        if wait is not None:
+            run = settled(request, run, wait)
+        return Response(self.out(RunDetailSerializer, run))
+
+    @extend_schema(
+        summary="Change a running run's data (needs 'manage runs'; audited)",
+        description="mode merge (default) sets the given top-level fields and keeps the "
+        "others; replace makes the data exactly what is given. Fields the process's input "
+        "schema declares are checked against it. Finished runs (completed, cancelled): 409.",
+        request=RunDataSerializer,
+        responses={200: RunDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
+    )
+    def patch(self, request, run_id: int):
+        run = lookups.run(request, run_id)
+        fields = self.body(RunDataSerializer)
+        replace = fields["mode"] == "replace"
+        run = runtime.update_run_data(run, fields["data"], user=request.user, replace=replace)
+        return Response(self.out(RunDetailSerializer, lookups.run(request, run.pk)))
 
 
 class RunCancel(ApiView):
