@@ -18,6 +18,7 @@ import json
 from typing import Any, Literal
 
 import yaml
+from django.utils.text import slugify
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.core import triggers as core_triggers
@@ -70,6 +71,7 @@ class ActivitySpec(_Strict):
     sla_duration: str = Field("", max_length=32)
     timer_duration: str = Field("", max_length=32)
     timer_date_field: str = Field("", max_length=255)
+    timer_offset: str = Field("", max_length=32)
     signal_name: str = Field("", max_length=200)
     correlation: str = Field("", max_length=255)
     signal_timeout: str = Field("", max_length=32)
@@ -99,7 +101,22 @@ class TransitionSpec(_Strict):
     default: bool = False
 
 
+def code_from_title(title: Any) -> str:
+    """A process code made of a title ("Expense claim" -> "expense-claim"), "" if none."""
+    return slugify(str(title or ""))[:64].strip("-_")
+
+
+def default_code(data: Any) -> None:
+    """A file's process without a code gets the slug of its title (in place)."""
+    process = data.get("process") if isinstance(data, dict) else None
+    if isinstance(process, dict) and not str(process.get("code") or "").strip():
+        code = code_from_title(process.get("title"))
+        if code:
+            process["code"] = code
+
+
 class ProcessSpec(_Strict):
+    # Left out or empty: the slug of the title (see default_code).
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
@@ -287,6 +304,8 @@ def parse_text(text: str | bytes, *, filename: str = "") -> dict[str, Any]:
             raise DefinitionFileError(
                 [{"loc": "", "message": f"the file is not UTF-8 text ({exc.reason})"}]
             ) from exc
+    if _is_drawing(text, filename):
+        raise DefinitionFileError([{"loc": "", "message": EXPORT_ONLY}])
     try:
         data = _parse(text, filename)
     except RecursionError as exc:
@@ -295,6 +314,25 @@ def parse_text(text: str | bytes, *, filename: str = "") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DefinitionFileError([{"loc": "", "message": "the file must hold one mapping"}])
     return data
+
+
+EXPORT_ONLY = (
+    "DOT and SVG are export-only: Waymark draws a version as a picture but cannot read "
+    "a definition back from one. Import the version's JSON or YAML export "
+    "(waymark.process/1) instead."
+)
+DRAWING_SUFFIXES = (".dot", ".gv", ".svg")
+
+
+def _is_drawing(text: str, filename: str) -> bool:
+    """A Graphviz DOT or SVG file (by its name or its first word)."""
+    if filename.lower().endswith(DRAWING_SUFFIXES):
+        return True
+    head = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if head.startswith(("<svg", "<?xml", "<!doctype svg")):
+        return True
+    words = head.removeprefix("strict").split(None, 1)
+    return bool(words) and words[0] in ("digraph", "graph")
 
 
 def _parse(text: str, filename: str) -> Any:
@@ -316,6 +354,7 @@ def _parse(text: str, filename: str) -> Any:
 
 def load(data: dict[str, Any]) -> DefinitionFile:
     """Validate plain data; raise DefinitionFileError listing every problem."""
+    default_code(data)
     try:
         return DefinitionFile.model_validate(data)
     except ValidationError as exc:

@@ -12,8 +12,10 @@ from engine.models.definitions import code_validator
 class ProcessForm(forms.Form):
     code = forms.CharField(
         max_length=64,
+        required=False,
         validators=[code_validator],
-        help_text="Lower-case letters, digits, - and _. It never changes.",
+        help_text="Lower-case letters, digits, - and _. It never changes. "
+        "Left empty, it is made from the title.",
     )
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from designer.versions.access import DESIGN, PUBLISH, editor_url, processes_for, require
 from designer.versions.forms import ImportForm, ProcessForm
-from engine.definition_format import DefinitionFileError, parse_text
+from engine.definition_format import DefinitionFileError, default_code, parse_text
 from engine.models import Process, Version
 from engine.services import definitions
 from engine.tenancy import tenant_id_for
@@ -112,6 +112,7 @@ def _import(request: HttpRequest, form: ImportForm) -> Version | None:
     text, filename = form.source()
     try:
         data = parse_text(text, filename=filename)
+        default_code(data)  # a file without a code: the slug of its title
         code = (data.get("process") or {}).get("code") if isinstance(data, dict) else None
         if isinstance(code, str) and _code_taken_elsewhere(request, code):
             # Codes are unique across tenants: the answer every door gives, not by whom.

@@ -1,6 +1,7 @@
 """Processes: create one (with draft v1 holding start -> end) and edit its fields.
 
-A process's code is its stable name across versions and tenants.
+A process's code is its stable name across versions and tenants; left empty, it is
+the slug of the title ("Expense claim" -> "expense-claim").
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from engine.core.graph import ActivityKind as CoreKind
+from engine.definition_format import code_from_title
 from engine.errors import DefinitionError
 from engine.models import Process, Transition, Version
 from engine.models.definitions import new_key
@@ -33,8 +35,15 @@ def create_process(
     user=None,
     tenant_id="",
 ) -> Process:
-    """A new process with draft v1 holding start -> end (``tenant_id``: see engine.tenancy)."""
-    code = (code or "").strip()
+    """A new process with draft v1 holding start -> end (``tenant_id``: see engine.tenancy).
+
+    An empty ``code`` is made from the title.
+    """
+    code = (code or "").strip() or code_from_title(title)
+    if not code:
+        raise DefinitionError(
+            "Enter a code: the title has no letters or digits to make one of.", field="code"
+        )
     if Process.objects.filter(code=code).exists():
         raise DefinitionError(CODE_UNAVAILABLE, field="code")
     drafts.check_schema(input_schema, "input_schema")

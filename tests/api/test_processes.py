@@ -47,7 +47,7 @@ def test_creating_without_the_design_permission_is_403_and_creates_nothing(api):
 @pytest.mark.parametrize(
     "body, path",
     [
-        ({"title": "No code"}, "code"),
+        ({"title": "!!!"}, "code"),  # no code, and none can be made of this title
         ({"code": "Bad Code!", "title": "X"}, "code"),
         ({"code": "ok", "title": ""}, "title"),
         ({"code": "ok", "title": 42, "input_schema": "nope"}, "input_schema"),

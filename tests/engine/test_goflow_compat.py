@@ -144,3 +144,20 @@ def test_the_webhook_body_carries_goflow_ids_as_numbers(wm):
         "activity_id", "transition_id", "status_from", "status_to", "metadata",
     }  # fmt: skip
     assert goflow_keys <= set(body)
+
+
+def test_the_import_command_says_drawings_are_export_only(db, tmp_path):
+    from django.core.management import CommandError
+
+    drawing = tmp_path / "review.dot"
+    drawing.write_text("digraph review { start -> end }")
+    with pytest.raises(CommandError, match="DOT and SVG are export-only"):
+        call_command("import_process", str(drawing))
+
+
+def test_a_service_call_without_a_code_takes_the_slug_of_the_title(db):
+    from engine.services import definitions
+
+    process = definitions.create_process("", "  Vendor Onboarding v2 ")
+    assert process.code == "vendor-onboarding-v2"
+    assert process.versions.get().number == 1

@@ -42,7 +42,13 @@ class ProcessSerializer(serializers.ModelSerializer):
 
 
 class ProcessCreateSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=64, validators=[code_validator])
+    code = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        validators=[code_validator],
+        help_text="Left out or empty: made from the title ('Expense claim' -> 'expense-claim').",
+    )
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     input_schema = serializers.DictField(required=False)

@@ -48,7 +48,7 @@ class ProcessList(ApiView):
         permissions.require(request.user, permissions.DESIGN, "create processes")
         fields = self.body(ProcessCreateSerializer)
         process = definitions.create_process(
-            fields["code"],
+            fields.get("code", ""),
             fields["title"],
             description=fields.get("description", ""),
             input_schema=fields.get("input_schema") or {},

@@ -85,6 +85,8 @@ class VersionImport(ApiView):
         if problem is not None:
             raise ValidationError({"file": [f"The file cannot be stored: {problem}."]})
         found = (data.get("process") or {}) if isinstance(data, dict) else {}
+        if isinstance(found, dict) and found and not found.get("code"):
+            found["code"] = code  # a file without a code is for the process it is sent to
         if isinstance(found, dict) and found.get("code") != code:
             said = f"is for {found['code']!r}" if found.get("code") else "names no process code"
             raise ValidationError({"process": {"code": [f"The file {said}; this is {code!r}."]}})
