@@ -37,6 +37,7 @@ __all__ = [
     "DrawingError",
     "auto_layout_positions",
     "clear_caches",
+    "layout_positions",
     "render_svg",
     "version_dot",
     "version_svg",
@@ -46,7 +47,8 @@ __all__ = [
 def version_dot(version, *, layout: str = "auto") -> str:
     """DOT source of a version (for export and debugging)."""
     nodes, edges = dot.read(version)
-    return dot.to_dot(nodes, edges, pinned=dot.use_pins(nodes, layout))
+    markers = tuple(dot.read_markers(version))
+    return dot.to_dot(nodes, edges, pinned=dot.use_pins(nodes, layout), markers=markers)
 
 
 def version_svg(
@@ -57,6 +59,7 @@ def version_svg(
     node_badges: Mapping[str, object] | None = None,
     layout: str = "auto",
     interactive: bool = False,
+    triggers: bool = True,
 ) -> str:
     """Inline ``<svg>`` markup of a version, safe to put in a page.
 
@@ -72,6 +75,10 @@ def version_svg(
     one, else lays out with ``dot``; ``"dot"`` always lays out.
     ``interactive`` adds editor affordances (focusable nodes and edges with
     roles and names, wide invisible hit lines on edges).
+
+    With ``triggers`` each trigger is a ``<g class="trigger-marker trigger-<kind>">``
+    with ``data-trigger`` (its key), joined to the start activity by a dashed
+    ``<g class="trigger-edge">``.
     """
     nodes, edges = dot.read(version)
     return render_svg(
@@ -82,6 +89,7 @@ def version_svg(
         node_badges=node_badges,
         layout=layout,
         interactive=interactive,
+        markers=tuple(dot.read_markers(version)) if triggers else (),
     )
 
 
@@ -94,10 +102,11 @@ def render_svg(
     node_badges=None,
     layout: str = "auto",
     interactive: bool = False,
+    markers: tuple[dot.Marker, ...] = (),
 ) -> str:
-    """``version_svg`` for elements already read (``dot.read``)."""
+    """``version_svg`` for elements already read (``dot.read``, ``dot.read_markers``)."""
     pinned = dot.use_pins(nodes, layout)
-    source = dot.to_dot(nodes, edges, pinned=pinned)
+    source = dot.to_dot(nodes, edges, pinned=pinned, markers=markers)
     node_classes = {k: svg.words(v) for k, v in (node_classes or {}).items()}
     edge_classes = {k: svg.words(v) for k, v in (edge_classes or {}).items()}
     node_badges = {k: str(v) for k, v in (node_badges or {}).items()}
@@ -110,6 +119,7 @@ def render_svg(
                 source,
                 nodes,
                 edges,
+                markers,
                 sorted(node_classes.items()),
                 sorted(edge_classes.items()),
                 sorted(node_badges.items()),
@@ -128,6 +138,7 @@ def render_svg(
             edge_classes=edge_classes,
             node_badges=node_badges,
             interactive=interactive,
+            markers=markers,
         )
         runner.finished.put(finished_key, markup)
     return markup
@@ -136,6 +147,13 @@ def render_svg(
 def auto_layout_positions(version) -> dict[str, tuple[float, float]]:
     """Positions computed by ``dot`` for every activity key (screen coordinates in points)."""
     nodes, edges = dot.read(version)
+    return layout_positions(nodes, edges)
+
+
+def layout_positions(
+    nodes: list[dot.Node], edges: list[dot.Edge]
+) -> dict[str, tuple[float, float]]:
+    """``auto_layout_positions`` for elements already read (or built from a file)."""
     if not nodes:
         return {}
     plain = runner.run_graphviz(dot.to_dot(nodes, edges, pinned=False), "plain", pinned=False)
