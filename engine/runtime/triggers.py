@@ -19,30 +19,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from engine import schemas
 from engine.core import triggers as core
-from engine.models import (
-    ProcessInstance,
-    RunState,
-    ScheduleFire,
-    Trigger,
-    VersionStatus,
-)
-from engine.runtime.audit import record
-from engine.runtime.data import check_size
-from engine.runtime.effects import Effects
-from engine.runtime.starts import start_or_join
+from engine.models import ScheduleFire, Trigger, VersionStatus
+from engine.runtime.trigger_starts import start_for_trigger
 
 log = logging.getLogger("engine.triggers")
 
 BATCH = 200
-OPEN_RUN = (RunState.RUNNING, RunState.WAITING, RunState.SUSPENDED, RunState.FAILED)
 
 
 def _due(now: datetime, limit: int) -> list[tuple[int, datetime]]:
@@ -96,57 +84,10 @@ def fire_schedule(pk: int, due_at: datetime, now: datetime) -> bool:
     if not moved:  # another timer loop fired it first
         return False
     facts = {
-        "trigger": trigger.key,
         "scheduled_for": scheduled_for.isoformat(),
         "missed": scheduled_for > due_at,  # fired once for the latest of several missed times
         "next_due": next_due.isoformat(),
     }
-    running = _open_run_of(trigger) if trigger.concurrency == "skip" else None
-    if running is not None:
-        facts["running"] = running
-        record("trigger.skipped", process=version.process, version=version, metadata=facts)
-        return True
-    _start(trigger, facts)
+    # Skip, the singleton key, the audit events: the path every trigger kind takes.
+    start_for_trigger(trigger, dict(trigger.data or {}), facts)
     return True
-
-
-def _open_run_of(trigger: Trigger) -> int | None:
-    return (
-        ProcessInstance.objects.filter(
-            process_id=trigger.version.process_id, trigger_key=trigger.key, state__in=OPEN_RUN
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-def _start(trigger: Trigger, facts: dict[str, Any]) -> None:
-    """Start a run with the trigger's data; a failure is audited, never lost silently."""
-    version = trigger.version
-    effects = Effects()
-    try:
-        with transaction.atomic():  # a savepoint: a failed start leaves the fire recorded
-            data = _start_data(trigger)
-            run, created = start_or_join(version, data, effects=effects)
-            if created:
-                ProcessInstance.objects.filter(pk=run.pk).update(trigger_key=trigger.key)
-                run.trigger_key = trigger.key
-            else:  # the process's singleton key matched an active run: no second run
-                facts["joined"] = True
-            record("trigger.fired", run, metadata=facts)
-            effects.schedule()
-    except Exception as exc:
-        log.warning("schedule %s of %s failed to start a run: %s", trigger.key, version, exc)
-        facts["error"] = str(exc)[:1000]
-        record("trigger.failed", process=version.process, version=version, metadata=facts)
-
-
-def _start_data(trigger: Trigger) -> dict[str, Any]:
-    schema = trigger.version.process.input_schema or {}
-    data = schemas.apply_defaults(schema, dict(trigger.data or {}))
-    check_size(data)
-    errors = schemas.validate(schema, data)
-    if errors:
-        listed = "; ".join(f"{e['path'] or '(top)'}: {e['message']}" for e in errors[:5])
-        raise ValueError(f"the trigger's data does not match the input schema: {listed}")
-    return data

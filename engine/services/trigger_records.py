@@ -11,6 +11,9 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import models
 
+from engine.core.conditions import ConditionError
+from engine.core.conditions.records import record_condition_fields
+from engine.core.record_values import data_fields
 from engine.errors import DefinitionError
 from engine.models import Trigger
 
@@ -55,3 +58,19 @@ def check_record_trigger(trigger: Trigger) -> None:
         if not isinstance(field, DATE_TYPES):
             message = f"date_field: {label}.{trigger.date_field} is not a date or date-time field"
             raise DefinitionError(message, field="date_field")
+    check_record_reads(trigger, set(fields) | {"pk"})
+
+
+def check_record_reads(trigger: Trigger, fields: set[str]) -> None:
+    """The condition parses; every ``record.<x>`` in it and in the data names a field."""
+    label = trigger.model
+    try:
+        read = record_condition_fields(trigger.condition or "")
+    except ConditionError as exc:
+        message = f"condition: {exc.message} (at position {exc.position})"
+        raise DefinitionError(message, field="condition") from None
+    for name in sorted(read - fields):
+        raise DefinitionError(f"condition: {label} has no field {name!r}", field="condition")
+    for name in sorted(data_fields(trigger.data) - fields):
+        message = f"data: record.{name}: {label} has no field {name!r}"
+        raise DefinitionError(message, field="data")

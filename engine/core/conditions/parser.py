@@ -7,6 +7,7 @@ parentheses. Nesting is limited so a hostile text cannot exhaust the stack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.core.conditions.lexer import Token, describe, tokenize
@@ -36,10 +37,20 @@ _ALLOWED = "allowed are instance.condition and instance.data.<field>"
 
 
 class Parser:
-    """Reads one expression from ``text``; positions in errors are shifted by ``offset``."""
+    """Reads one expression from ``text``; positions in errors are shifted by ``offset``.
 
-    def __init__(self, text: str, offset: int = 0):
+    ``names`` turns dotted name tokens into a Name: transitions' names by
+    default; trigger conditions pass the ``record`` root's (conditions.records).
+    """
+
+    def __init__(
+        self,
+        text: str,
+        offset: int = 0,
+        names: Callable[[list[Token], int], Name] | None = None,
+    ):
         self.text = text
+        self.names = names or name_from_parts
         self.tokens = tokenize(text)
         self.i = 0
         self.depth = 0
@@ -174,10 +185,10 @@ class Parser:
             if token.kind != "name":
                 raise self.error("expected a field name after '.'")
             parts.append(self.take())
-        return name_from_parts(parts, self.offset)
+        return self.names(parts, self.offset)
 
 
-def _check_words(parts: list[Token], offset: int) -> None:
+def check_words(parts: list[Token], offset: int) -> None:
     for part in parts:
         if part.value.startswith("_"):
             raise ConditionError(
@@ -189,7 +200,7 @@ def _check_words(parts: list[Token], offset: int) -> None:
 
 def name_from_parts(parts: list[Token], offset: int = 0) -> Name:
     """The name that dotted name tokens spell, or a ConditionError saying what is allowed."""
-    _check_words(parts, offset)
+    check_words(parts, offset)
     words = [p.value for p in parts]
     if words == ["instance", "condition"]:
         return Name(("condition",))
