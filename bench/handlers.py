@@ -16,3 +16,7 @@ def step(ctx) -> dict:
 @handler("bench.branch")
 def branch(ctx) -> dict:
     return {f"done_{ctx.activity_key}": True}
+
+
+def noop() -> None:
+    """The peer's task: Django-Q2 schedules in bench/trigger_bench.py run this."""
