@@ -221,6 +221,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Ids in paths are 64-bit integers (engine/api/converters.py).
+    # Two choice sets share the field name "kind": name each one.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentKindEnum": "engine.models.waiting.IncidentKind",
+        "ActivityKindEnum": "engine.models.definitions.ActivityKind",
+    },
     "PATH_CONVERTER_OVERRIDES": {
         "wid": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1},
     },
@@ -258,6 +263,13 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+
+# Celery (optional: `pip install celery`; used when WAYMARK_SCHEDULER_BACKEND is
+# "celery"). The app is config/celery.py; it reads the CELERY_* settings.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+if os.environ.get("WAYMARK_SCHEDULER_BACKEND"):
+    WAYMARK_SCHEDULER_BACKEND = os.environ["WAYMARK_SCHEDULER_BACKEND"]
 
 
 # Logging -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from importlib.util import find_spec
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -46,6 +47,8 @@ def check_broker(app_configs, **kwargs):
 def check_scheduler_backend(app_configs, **kwargs):
     path = waymark_setting("SCHEDULER_BACKEND")
     path = SCHEDULER_BACKENDS.get(path, path)
+    if path == SCHEDULER_BACKENDS["celery"]:
+        return check_celery()
     try:
         import_string(path)
     except ImportError as exc:
@@ -56,6 +59,34 @@ def check_scheduler_backend(app_configs, **kwargs):
                 + ", ".join(sorted(SCHEDULER_BACKENDS))
                 + " or a dotted path to a SchedulerBackend subclass.",
                 id="waymark.E003",
+            )
+        ]
+    return []
+
+
+def check_celery() -> list[Error]:
+    """The Celery backend needs Celery (waymark.E030) and a broker URL (waymark.E031)."""
+    if find_spec("celery") is None:
+        return [
+            Error(
+                'WAYMARK_SCHEDULER_BACKEND is "celery" but Celery is not installed: automatic '
+                "steps, timers' work, scans and webhook deliveries cannot be queued.",
+                hint="pip install celery (or the 'celery' extra: pip install 'waymark[celery]'), "
+                'or set WAYMARK_SCHEDULER_BACKEND = "django_q".',
+                id="waymark.E030",
+            )
+        ]
+    from celery import current_app
+
+    if not current_app.conf.broker_url:
+        return [
+            Error(
+                'WAYMARK_SCHEDULER_BACKEND is "celery" but no Celery broker URL is set: '
+                "nothing would reach a worker.",
+                hint="Set CELERY_BROKER_URL, e.g. amqp://guest:guest@127.0.0.1:5672// "
+                "(RabbitMQ) or redis://127.0.0.1:6379/1, and load the project's Celery app "
+                "(config/celery.py) when Django starts (config/__init__.py does).",
+                id="waymark.E031",
             )
         ]
     return []
