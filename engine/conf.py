@@ -6,7 +6,7 @@ deployments can override them.
 
 | setting                     | default                                  | meaning |
 |-----------------------------|------------------------------------------|---------|
-| SCHEDULER_BACKEND           | "engine.scheduler.DjangoQSchedulerBackend" | who runs timers and scans: Django-Q2, cron, or immediate (tests) |
+| SCHEDULER_BACKEND           | "engine.scheduler.DjangoQSchedulerBackend" | who runs steps, timers' work and scans: "django_q", "celery" (optional), "cron", or "immediate" (tests) |
 | CONDITION_STRATEGY          | "compatible"                             | "compatible": an invalid condition is kept with a warning and, at run time, compared as text with instance.condition; "strict": rejected on save, false at run time |
 | AUDIT_ENABLED               | True                                     | record audit events |
 | SLA_ENABLED                 | True                                     | the SLA scan marks warned / breached workitems |
@@ -77,6 +77,8 @@ SCHEDULER_BACKENDS = {
     "django_q": "engine.scheduler.DjangoQSchedulerBackend",
     "cron": "engine.scheduler.CronSchedulerBackend",
     "immediate": "engine.scheduler.ImmediateSchedulerBackend",
+    # Optional (pip install celery): engine/celery_backend.py, app in config/celery.py.
+    "celery": "engine.celery_backend.CelerySchedulerBackend",
 }
 
 
