@@ -23,6 +23,7 @@ class ActivityKind(StrEnum):
     TIMER = "timer"
     SIGNAL = "signal"
     SUBPROCESS = "subprocess"
+    FIRST_OF = "first_of"  # waits for the first of its targets (timers, signal waits)
 
     @property
     def label(self) -> str:
@@ -39,6 +40,7 @@ KIND_LABELS = {
     ActivityKind.TIMER: "Timer",
     ActivityKind.SIGNAL: "Wait for signal",
     ActivityKind.SUBPROCESS: "Subprocess",
+    ActivityKind.FIRST_OF: "Wait for the first",
 }
 
 

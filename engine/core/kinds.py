@@ -56,6 +56,7 @@ class Wake(StrEnum):
     TIMER = "timer"  # the timer loop, when the timer is due
     SIGNAL = "signal"  # a signal sent with the matching name and correlation
     CHILD_RUN = "child_run"  # the subprocess run completes
+    FIRST = "first"  # the first of the waits it leads to fires (engine.runtime.first_of)
 
 
 _FIELD_LIST = (
@@ -167,6 +168,9 @@ KINDS: dict[ActivityKind, KindSpec] = {
         KindSpec(
             ActivityKind.SUBPROCESS, ("subprocess_code", "compensation_handler"), Wake.CHILD_RUN
         ),
+        # An event-based gateway: its transitions lead to timers and signal waits,
+        # all armed at once; the first to fire wins and the others are cancelled.
+        KindSpec(ActivityKind.FIRST_OF, (), Wake.FIRST),
     )
 }
 

@@ -25,6 +25,8 @@ KIND_SHAPES: dict[str, dict[str, str]] = {
     "timer": {"shape": "doublecircle", "width": "0.5", "margin": "0.04"},
     "signal": {"shape": "hexagon"},
     "subprocess": {"shape": "box", "peripheries": "2"},
+    # "wait for the first": a gateway with a double border (BPMN's event-based gateway)
+    "first_of": {"shape": "diamond", "width": "0.8", "height": "0.8", "peripheries": "2"},
 }
 LABEL_WIDTH = 22  # characters per line of a node label
 ROUND_LABEL_WIDTH = 12  # narrower lines keep circles small

@@ -44,6 +44,7 @@ class ActivityKind(models.TextChoices):
     TIMER = core.ActivityKind.TIMER.value, "Timer"
     SIGNAL = core.ActivityKind.SIGNAL.value, "Wait for signal"
     SUBPROCESS = core.ActivityKind.SUBPROCESS.value, "Subprocess"
+    FIRST_OF = core.ActivityKind.FIRST_OF.value, "Wait for the first"
 
 
 class VersionStatus(models.TextChoices):

@@ -312,6 +312,11 @@ class WorkItem(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, help_text="timer or timeout")
     signal_name = models.CharField(max_length=200, blank=True)
     correlation_value = models.CharField(max_length=255, blank=True)
+    # A wait armed by a "wait for the first" gateway: the gateway's workitem
+    # (the first of its waits to fire cancels the others; engine.runtime.first_of).
+    gateway = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="armed_waits"
+    )
     # SLA
     sla_warn_at = models.DateTimeField(null=True, blank=True)
     sla_breach_at = models.DateTimeField(null=True, blank=True)

@@ -13,7 +13,8 @@ What wakes a run waiting at each kind, by ``engine.core.kinds.Wake``:
   or a signal wait with a timeout is also woken there;
 - SIGNAL: ``engine.runtime.signals.receive_signal`` (``send_signal``, or a
   signal kept from before the run waited);
-- CHILD_RUN: ``resume_parent`` below, when the child run completes.
+- CHILD_RUN: ``resume_parent`` below, when the child run completes;
+- FIRST: ``engine.runtime.first_of.decide``, when the first of its waits fires.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from engine.models import (
     WorkItemCandidate,
     WorkItemState,
 )
-from engine.runtime import locks, signals
+from engine.runtime import first_of, locks, signals
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, parse_due
 
@@ -357,6 +358,7 @@ ENTRIES: dict[str, Entry] = {
     ActivityKind.TIMER: Entry(enter_timer, timers=True),
     ActivityKind.SIGNAL: Entry(enter_signal, timers=True),
     ActivityKind.SUBPROCESS: Entry(enter_subprocess),
+    ActivityKind.FIRST_OF: Entry(first_of.enter_first_of),
 }
 
 

@@ -45,7 +45,13 @@ def take_kept_signals(walk: Walk) -> None:
         signal_name=""
     )
     for workitem in waiting:
+        if workitem.gateway_id is not None and not _still_waiting(workitem):
+            continue  # another wait of its "first of" gateway won a moment ago
         take_kept_signal(walk, workitem)
+
+
+def _still_waiting(workitem: WorkItem) -> bool:
+    return WorkItem.objects.filter(pk=workitem.pk, state=WorkItemState.WAITING).exists()
 
 
 def consume_kept_signal(walk: Walk, signal: PendingSignal, workitem: WorkItem) -> None:

@@ -33,7 +33,7 @@ from engine.models import (
     WorkItemState,
 )
 from engine.models.runtime import OPEN_STATES
-from engine.runtime import kinds, locks, singletons
+from engine.runtime import first_of, kinds, locks, singletons
 from engine.runtime.audit import record
 from engine.runtime.effects import Effects
 
@@ -66,6 +66,8 @@ class Walk:
         # the new state without asking the database.
         self.readied = False
         self.fell_out = False
+        # The "wait for the first" gateway whose waits are being armed (engine.runtime.first_of).
+        self.arming: WorkItem | None = None
 
     # entering activities --------------------------------------------------------
 
@@ -131,6 +133,7 @@ class Walk:
             name=activity.label[:200],
             arrived_via=via,
             created_at=self.now,
+            gateway=first_of.gateway_for(self, via),
         )
 
     # leaving activities ------------------------------------------------------------
@@ -146,6 +149,8 @@ class Walk:
         **changes: Any,
     ) -> bool:
         """Close ``workitem`` as ``state`` and route on; a run that cannot move falls out."""
+        if workitem.gateway_id is not None:  # the first of a gateway's waits to fire wins
+            first_of.decide(self, workitem)
         if transitions is None:
             try:
                 transitions = next_transitions(

@@ -29,6 +29,8 @@ Codes (stable; the designer and the API show them):
     WM125 error    two or more always-true ways out of a non-parallel activity
     WM126 error    form or input schema that engine.schemas refuses (checked on
                    publish by engine.services.versions: it needs engine.schemas)
+    WM127 error    "wait for the first" with fewer than two ways out, a way out with a
+                   condition or default, or one not to a timer or signal wait of its own
 
 Modules: ``structure`` (starts, ends, transitions, conditions, reachability),
 ``branches`` (defaults, choices, joins), ``activities`` (fields by kind,
@@ -42,6 +44,7 @@ from collections.abc import Callable, Iterable, Mapping
 from engine.core.graph import Graph
 from engine.core.validation.activities import check_activity, check_subprocess_cycles
 from engine.core.validation.branches import check_choices, check_joins
+from engine.core.validation.first_of import check_first_of
 from engine.core.validation.problems import ERROR, WARNING, Problem, has_errors
 from engine.core.validation.structure import (
     check_reachability,
@@ -73,6 +76,7 @@ def validate(
     problems += check_reachability(graph)
     problems += check_choices(graph)
     problems += check_joins(graph)
+    problems += check_first_of(graph)
     for activity in graph.activities.values():
         problems += check_activity(activity, handler_exists, process_exists)
     problems += check_subprocess_cycles(graph, subprocess_calls or {}, process_code)

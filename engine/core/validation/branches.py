@@ -8,7 +8,8 @@ from engine.core.conditions import is_timeout
 from engine.core.graph import Activity, ActivityKind, Graph, Transition
 from engine.core.validation.problems import ERROR, WARNING, Problem
 
-CHOICE_KINDS = {ActivityKind.PARALLEL}  # kinds whose outgoing transitions all fire
+# Kinds whose outgoing transitions all fire (a first_of arms them all; WM127 checks it).
+CHOICE_KINDS = {ActivityKind.PARALLEL, ActivityKind.FIRST_OF}
 
 
 def check_choices(graph: Graph) -> list[Problem]:
