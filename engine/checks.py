@@ -71,8 +71,8 @@ def check_celery() -> list[Error]:
             Error(
                 'WAYMARK_SCHEDULER_BACKEND is "celery" but Celery is not installed: automatic '
                 "steps, timers' work, scans and webhook deliveries cannot be queued.",
-                hint="pip install celery (or the 'celery' extra: pip install 'waymark[celery]'), "
-                'or set WAYMARK_SCHEDULER_BACKEND = "django_q".',
+                hint='pip install "celery>=5.4" (an optional dependency of Waymark), or set '
+                'WAYMARK_SCHEDULER_BACKEND = "django_q" (the default).',
                 id="waymark.E030",
             )
         ]

@@ -36,7 +36,7 @@ def test_check_says_celery_is_missing(settings, monkeypatch):
     errors = checks.check_scheduler_backend(None)
     assert ids(errors) == ["waymark.E030"]
     assert "Celery is not installed" in errors[0].msg
-    assert "pip install celery" in errors[0].hint
+    assert 'pip install "celery>=5.4"' in errors[0].hint
 
 
 def test_check_says_the_broker_url_is_missing(settings, monkeypatch):
