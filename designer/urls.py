@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from designer.views import editor, editor_actions
+from designer.views import editor, editor_actions, editor_triggers
 
 app_name = "designer"
 
@@ -31,5 +31,13 @@ urlpatterns = [
         VERSION + "transitions/<str:key>/delete/",
         editor_actions.transition_delete,
         name="transition_delete",
+    ),
+    path(VERSION + "triggers/", editor_triggers.trigger_add, name="trigger_add"),
+    path(VERSION + "trigger-preview/", editor_triggers.trigger_preview, name="trigger_preview"),
+    path(VERSION + "triggers/<str:key>/", editor_triggers.trigger, name="trigger"),
+    path(
+        VERSION + "triggers/<str:key>/delete/",
+        editor_triggers.trigger_delete,
+        name="trigger_delete",
     ),
 ]

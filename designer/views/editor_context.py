@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 
 from designer import models as history
 from designer.forms import activity_form, transition_form
+from designer.views.trigger_panel import TriggerPanel, triggers_context
 from engine.conf import condition_strategy
 from engine.drawing import DrawingError, version_svg
 from engine.models import Activity, ActivityKind, Transition, Version
@@ -226,6 +227,7 @@ def editor_context(
     selected: Selection | None = None,
     form=None,
     notice=None,
+    triggers: TriggerPanel | None = None,
 ) -> dict:
     """The whole ``#editor`` fragment (and page): every fragment's context together."""
     urls = editor_urls(version)
@@ -241,6 +243,7 @@ def editor_context(
     )
     context.update(history_context(version, editable=editable))
     context.update(table_context(request, elements))
+    context.update(triggers_context(version, editable=editable, panel=triggers))
     return context
 
 

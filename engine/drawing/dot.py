@@ -28,6 +28,16 @@ KIND_SHAPES: dict[str, dict[str, str]] = {
     # "wait for the first": a gateway with a double border (BPMN's event-based gateway)
     "first_of": {"shape": "diamond", "width": "0.8", "height": "0.8", "peripheries": "2"},
 }
+# A trigger is drawn as a small dashed start marker, one shape per kind, with a
+# dashed edge to each start activity (its key is the label).
+MARKER_SHAPES: dict[str, dict[str, str]] = {
+    "schedule": {"shape": "circle"},
+    "model_event": {"shape": "cylinder"},
+    "date_event": {"shape": "note"},
+    "signal": {"shape": "invhouse"},
+}
+MARKER_GAP = 130.0  # points left of the start activity (pinned layouts)
+MARKER_STEP = 60.0  # points between markers stacked at one start
 LABEL_WIDTH = 22  # characters per line of a node label
 ROUND_LABEL_WIDTH = 12  # narrower lines keep circles small
 ROUND_KINDS = {"start", "end", "timer"}
@@ -60,6 +70,14 @@ class Edge:
     is_default: bool
 
 
+@dataclass(frozen=True)
+class Marker:
+    """A trigger's start marker: its key and kind."""
+
+    key: str
+    kind: str
+
+
 def read(version) -> tuple[list[Node], list[Edge]]:
     nodes = [
         Node(key, kind, name or key, x, y)
@@ -74,6 +92,10 @@ def read(version) -> tuple[list[Node], list[Edge]]:
         )
     ]
     return nodes, edges
+
+
+def read_markers(version) -> list[Marker]:
+    return [Marker(*row) for row in version.triggers.order_by("key").values_list("key", "kind")]
 
 
 # DOT --------------------------------------------------------------------------------
@@ -129,7 +151,9 @@ def _pinned(nodes: list[Node]) -> bool:
     return bool(nodes) and all(n.x is not None and n.y is not None for n in nodes)
 
 
-def to_dot(nodes: list[Node], edges: list[Edge], *, pinned: bool) -> str:
+def to_dot(
+    nodes: list[Node], edges: list[Edge], *, pinned: bool, markers: tuple[Marker, ...] = ()
+) -> str:
     index = {n.key: i for i, n in enumerate(nodes)}
     graph = graphviz.Digraph("process")
     graph.attr(
@@ -162,7 +186,33 @@ def to_dot(nodes: list[Node], edges: list[Edge], *, pinned: bool) -> str:
         if edge.is_default:
             attrs.update(arrowtail="odiamond", dir="both")
         graph.edge(f"n{index[edge.source]}", f"n{index[edge.target]}", **attrs)
+    _add_markers(graph, nodes, markers, pinned=pinned)
     return graph.source
+
+
+def _add_markers(
+    graph: graphviz.Digraph, nodes: list[Node], markers: tuple[Marker, ...], *, pinned: bool
+) -> None:
+    """Trigger markers (ids ``m<i>``) and their dashed edges to the start activities (``s<i>``)."""
+    starts = [i for i, n in enumerate(nodes) if n.kind == "start"]
+    for i, marker in enumerate(markers):
+        attrs = dict(MARKER_SHAPES.get(marker.kind, MARKER_SHAPES["signal"]))
+        attrs.update(style="dashed", fontsize="9", margin="0.04")
+        if pinned:
+            x, y = _marker_position(nodes, starts, i, len(markers))
+            attrs["pos"] = f"{x:.2f},{-y:.2f}!"
+        graph.node(f"m{i}", _wrap(marker.key, ROUND_LABEL_WIDTH), id=f"m{i}", **attrs)
+        for j, start in enumerate(starts):
+            graph.edge(f"m{i}", f"n{start}", id=f"s{i}_{j}", style="dashed", arrowhead="empty")
+
+
+def _marker_position(
+    nodes: list[Node], starts: list[int], i: int, count: int
+) -> tuple[float, float]:
+    """Left of the (first) start activity, markers stacked around its height."""
+    anchor = nodes[starts[0]] if starts else min(nodes, key=lambda n: n.x or 0.0)
+    x, y = anchor.x or 0.0, anchor.y or 0.0
+    return x - MARKER_GAP, y + (i - (count - 1) / 2) * MARKER_STEP
 
 
 def use_pins(nodes: list[Node], layout: str) -> bool:

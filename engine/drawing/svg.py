@@ -16,6 +16,12 @@ from engine.drawing import dot
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
+TRIGGER_KIND_LABELS = {
+    "schedule": "schedule",
+    "model_event": "model event",
+    "date_event": "date on a record",
+    "signal": "signal",
+}
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
 
@@ -95,6 +101,7 @@ def decorate(
     edge_classes: Mapping[str, Iterable[str]],
     node_badges: Mapping[str, object],
     interactive: bool,
+    markers: tuple[dot.Marker, ...] = (),
 ) -> str:
     root = ET.fromstring(raw[raw.index("<svg") :])
     root.attrib.pop("width", None)
@@ -117,6 +124,14 @@ def decorate(
             _decorate_node(group, nodes[int(ident[1:])], node_classes, node_badges, interactive)
         elif ident.startswith("e") and ident[1:].isdigit():
             _decorate_edge(group, edges[int(ident[1:])], labels, edge_classes, interactive)
+        elif ident.startswith("m") and ident[1:].isdigit():
+            _decorate_marker(group, markers[int(ident[1:])], interactive)
+        elif ident.startswith("s") and ident[1:2].isdigit():
+            del group.attrib["id"]
+            group.set("class", "trigger-edge")
+            key = markers[int(ident[1:].partition("_")[0])].key
+            group.set("data-trigger", key)
+            _set_title(group, f"Trigger {key} starts a run here")
     return ET.tostring(root, encoding="unicode")
 
 
@@ -142,6 +157,19 @@ def _decorate_node(group, node: dot.Node, node_classes, node_badges, interactive
         group.set("tabindex", "0")
         group.set("role", "button")
         group.set("aria-label", f"{node.label}, {kind_name}")
+
+
+def _decorate_marker(group, marker: dot.Marker, interactive: bool) -> None:
+    del group.attrib["id"]
+    group.set("class", f"trigger-marker trigger-{marker.kind}")
+    group.set("data-trigger", marker.key)
+    group.set("data-kind", marker.kind)
+    description = f"Trigger {marker.key} ({TRIGGER_KIND_LABELS.get(marker.kind, marker.kind)})"
+    _set_title(group, description)
+    if interactive:
+        group.set("tabindex", "0")
+        group.set("role", "button")
+        group.set("aria-label", description)
 
 
 def _decorate_edge(group, edge: dot.Edge, labels, edge_classes, interactive) -> None:

@@ -95,6 +95,10 @@
     el.classList.add("selected");
     send("GET", url(isNode ? "activityUrl" : "transitionUrl", key));
   }
+  // A trigger's start marker opens the trigger in the Triggers panel.
+  function openTrigger(marker) {
+    send("GET", url("triggerUrl", marker.getAttribute("data-trigger")));
+  }
   function selectedElement() {
     var value = selectedValue(), g = svg();
     if (!value || !g) return null;
@@ -157,7 +161,8 @@
     var handle = event.target.closest(".connect-handle");
     var node = event.target.closest("g.activity");
     var edge = event.target.closest("g.transition");
-    press = { x: event.clientX, y: event.clientY, moved: false, node: node, edge: edge,
+    var marker = event.target.closest("g.trigger-marker");
+    press = { x: event.clientX, y: event.clientY, moved: false, node: node, edge: edge, marker: marker,
               pan: !node && !edge, connect: !!handle, view: { x: view.x, y: view.y } };
     if (press.connect) {
       var start = graphPoint(event);
@@ -220,6 +225,7 @@
       return;
     }
     if (!done.moved && (done.node || done.edge)) select(done.node || done.edge);
+    else if (!done.moved && done.marker) openTrigger(done.marker);
   });
 
   document.addEventListener("click", function (event) {
@@ -263,6 +269,12 @@
     var ctrl = event.ctrlKey || event.metaKey;
     var key = event.key;
     var graphEl = event.target.closest && event.target.closest(".process-graph g.activity, .process-graph g.transition");
+    var markerEl = event.target.closest && event.target.closest(".process-graph g.trigger-marker");
+    if ((key === "Enter" || key === " ") && markerEl) {
+      event.preventDefault();
+      openTrigger(markerEl);
+      return;
+    }
     if ((key === "Enter" || key === " ") && graphEl) {
       event.preventDefault();
       select(graphEl);
