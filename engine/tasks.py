@@ -1,4 +1,5 @@
-"""Django-Q2 entry points. Thin: they take ids, call one function, return a summary.
+"""Queue entry points (Django-Q2's, and Celery's under the same names). Thin: they take
+ids, call one function, return a summary.
 
 The dotted paths of these functions are stored in queued messages and in the
 ``Schedule`` rows of running deployments: keep their names and arguments.
@@ -41,6 +42,12 @@ def reconcile() -> dict[str, int]:
     return scans.reconcile()
 
 
+def dispatch_model_event(event_id: int) -> bool:
+    from engine.services import model_events
+
+    return model_events.dispatch(event_id)
+
+
 def workitem_action(workitem_id: int, action: str = "forward", kwargs: dict | None = None) -> Any:
     from engine.services import runtime
 
@@ -51,3 +58,9 @@ def notify(user_id: int, workitem_ids: list[int] | None = None) -> int:
     from engine.services import notifications
 
     return notifications.notify(user_id, workitem_ids)
+
+
+def arm_date_event(trigger_id: int) -> int:
+    from engine.runtime import date_events
+
+    return date_events.arm_trigger(trigger_id)

@@ -12,11 +12,13 @@ One module per job (docs/architecture.md has the map):
 - ``timers``       the timer loop and firing one timer
 - ``reconciler``   re-sending lost steps, counting dead workers' steps
 - ``leases``       step leases and the heartbeat that renews them
+- ``takeover``     a redelivered message takes over a dead worker's steps (Celery)
 - ``workers``      the ``waymark_worker`` cluster (queue locks that die with their holder)
 - ``data``         run data: size cap, JSON round trips, dates
 - ``effects``      what a transaction queues for after it commits
 - ``audit``        ``record``: the one way to write an audit event
-- ``scheduler``    the queue backends (Django-Q2, cron, immediate)
+- ``scheduler``    the queue backends (Django-Q2, cron, immediate; Celery's in
+                   engine/celery_backend.py)
 
 The runtime imports the core and the models, never the services or the
 doors; the services call it.

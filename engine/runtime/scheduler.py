@@ -1,7 +1,7 @@
 """Pluggable scheduler backends: who runs the scans, timers, steps and deferred actions.
 
-Chosen by ``WAYMARK_SCHEDULER_BACKEND`` ("django_q", "cron", "immediate" or a
-dotted path). The engine's own tables hold what is due; a backend only decides
+Chosen by ``WAYMARK_SCHEDULER_BACKEND`` ("django_q", "cron", "immediate",
+"celery" or a dotted path). The engine's own tables hold what is due; a backend only decides
 how the work gets triggered:
 
 - ``django_q`` (default): steps, actions and notifications are Django-Q2
@@ -14,6 +14,9 @@ how the work gets triggered:
   notifications run at once in the caller.
 - ``immediate``: everything runs in the caller as soon as the transaction
   commits. For tests and single-process scripts.
+- ``celery`` (optional, ``engine/celery_backend.py``): every task is a
+  Celery task of the same dotted name, sent through ``enqueue`` like
+  Django-Q2's; the scans are Celery beat entries built from ``PERIODIC``.
 
 The public functions at the bottom (the seeds' names) call the configured
 backend. ``engine.scheduler`` is their public name (and the dotted path of
