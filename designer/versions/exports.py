@@ -1,4 +1,4 @@
-"""Downloads of one version: the definition file (JSON, YAML) or its graph (DOT, SVG)."""
+"""Downloads of one version: the definition file (JSON, YAML), BPMN 2.0 or its graph (DOT, SVG)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ CONTENT_TYPES = {
     "yaml": "application/yaml",
     "dot": "text/vnd.graphviz",
     "svg": "image/svg+xml",
+    "bpmn": "application/xml",
 }
 SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
 
@@ -22,6 +23,10 @@ SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
 def _body(version, fmt: str) -> str:
     if fmt in ("json", "yaml"):
         return dump(definitions.export_version(version), fmt)
+    if fmt == "bpmn":
+        from engine.bpmn import export_bpmn
+
+        return export_bpmn(version)
     from engine.drawing import version_dot, version_svg
 
     if fmt == "dot":

@@ -35,7 +35,8 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         required=False,
         label="Definition file",
-        help_text="JSON or YAML in the waymark.process/1 format.",
+        help_text="JSON or YAML in the waymark.process/1 format, or BPMN 2.0 (.bpmn) "
+        "from Camunda Modeler or bpmn.io.",
     )
     text = forms.CharField(
         required=False,

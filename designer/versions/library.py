@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from designer.versions.access import DESIGN, PUBLISH, editor_url, processes_for, require
 from designer.versions.forms import ImportForm, ProcessForm
+from engine import bpmn
 from engine.definition_format import DefinitionFileError, default_code, parse_text
 from engine.models import Process, Version
 from engine.services import definitions
@@ -110,8 +111,11 @@ def process_import(request: HttpRequest) -> HttpResponse:
 def _import(request: HttpRequest, form: ImportForm) -> Version | None:
     """Import the form's definition; on failure put every problem on the form."""
     text, filename = form.source()
+    where = {"user": request.user, "publish_it": form.cleaned_data["publish"]}
+    where["tenant_id"] = tenant_id_for(request)
     try:
-        data = parse_text(text, filename=filename)
+        bpmn_file = bpmn.read(text) if bpmn.looks_like_bpmn(text, filename) else None
+        data = bpmn_file.definition if bpmn_file else parse_text(text, filename=filename)
         default_code(data)  # a file without a code: the slug of its title
         code = (data.get("process") or {}).get("code") if isinstance(data, dict) else None
         if isinstance(code, str) and _code_taken_elsewhere(request, code):
@@ -119,12 +123,13 @@ def _import(request: HttpRequest, form: ImportForm) -> Version | None:
             raise DefinitionFileError(
                 [{"loc": "process.code", "message": definitions.CODE_UNAVAILABLE}]
             )
-        return definitions.import_definition(
-            data,
-            user=request.user,
-            publish_it=form.cleaned_data["publish"],
-            tenant_id=tenant_id_for(request),
-        )
+        if bpmn_file is None:
+            return definitions.import_definition(data, **where)
+        version, skipped = bpmn.import_bpmn(bpmn_file, **where)
+        for item in skipped:
+            where_from = f"{item.element_id} ({item.element_type})"
+            messages.warning(request, f"Not carried over: {where_from}: {item.reason}")
+        return version
     except DefinitionFileError as exc:
         form.problems = exc.problems
     except definitions.ValidationFailed as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from engine.bpmn.export import to_xml
 from engine.bpmn.import_ import BpmnFile, definition_data, read
+from engine.bpmn.mapping import BPMN
 from engine.bpmn.nodes import Skipped
 from engine.errors import DefinitionFileError
 from engine.services import definitions
@@ -36,22 +37,23 @@ def export_bpmn(version) -> str:
 
 
 def looks_like_bpmn(text: str | bytes, filename: str = "") -> bool:
-    """Whether an uploaded file is meant as BPMN (by its name, else by its first character)."""
+    """Whether an uploaded file is meant as BPMN: by its name, else by the BPMN namespace."""
     if filename.lower().endswith((".bpmn", ".bpmn2", ".xml")):
         return True
-    head = text[:200].lstrip()
-    return head.startswith(b"<" if isinstance(head, bytes) else "<")
+    head = text[:4096]
+    namespace = BPMN.encode() if isinstance(head, bytes) else BPMN
+    return namespace in head  # type: ignore[operator]
 
 
 def import_bpmn(
-    text: str | bytes, *, user=None, publish_it: bool = False, tenant_id: str = ""
+    source: str | bytes | BpmnFile, *, user=None, publish_it: bool = False, tenant_id: str = ""
 ) -> tuple[object, list[Skipped]]:
     """Import a BPMN file as a new draft: (the version, what was not carried over).
 
     All or nothing, like every import: a problem raises DefinitionFileError
     (located by BPMN element id) or ValidationFailed, and nothing is written.
     """
-    bpmn = read(text)
+    bpmn = source if isinstance(source, BpmnFile) else read(source)
     try:
         version = definitions.import_definition(
             definition_data(bpmn), user=user, publish_it=publish_it, tenant_id=tenant_id

@@ -20,6 +20,7 @@ from engine.bpmn.mapping import (
     DC,
     DEFAULT_HOLDERS,
     DI,
+    FALLBACK_ELEMENT,
     KIND_ELEMENTS,
     PREFIXES,
     STANDARD_ACTIVITY_FIELDS,
@@ -118,12 +119,14 @@ def _messages(root: ET.Element, activities: list[dict], ids: _Ids) -> dict[str, 
 
 
 def _flow_node(process: ET.Element, activity: dict[str, Any], messages: dict[str, str]) -> None:
-    tag, definition = KIND_ELEMENTS[activity["kind"]]
+    tag, definition = KIND_ELEMENTS.get(activity["kind"], (FALLBACK_ELEMENT, ""))
     node = ET.SubElement(process, q(BPMN, tag), {"id": activity["key"]})
     if activity.get("name"):
         node.set("name", activity["name"])
     _documentation(node, activity.get("description", ""))
     fields = {k: v for k, v in activity.items() if k not in STANDARD_ACTIVITY_FIELDS}
+    if activity["kind"] not in KIND_ELEMENTS:
+        fields["kind"] = activity["kind"]
     code = activity.get("subprocess_code", "")
     if activity["kind"] == "subprocess" and code and is_ncname(code):
         node.set("calledElement", code)

@@ -43,6 +43,9 @@ class BpmnFile:
 
     definition: dict[str, Any]
     skipped: list[Skipped] = field(default_factory=list)
+    # Whether the file names its Waymark process code (a Waymark export does);
+    # otherwise the code is made from the BPMN process id and a door may set it.
+    names_code: bool = False
 
     def locate(self, problems: list[dict[str, str]]) -> list[dict[str, str]]:
         """Problems found in the definition, located by BPMN element id instead of index."""
@@ -91,7 +94,7 @@ def read(text: str | bytes) -> BpmnFile:
     for part in ("version", "triggers"):
         if part in extra:
             definition[part] = extra[part]
-    return BpmnFile(definition, skipped)
+    return BpmnFile(definition, skipped, names_code="code" in extra)
 
 
 def _parse(text: str | bytes) -> ET.Element:

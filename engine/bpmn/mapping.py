@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from engine.core.durations import UNITS, DurationError, normalize_duration
+from engine.core.graph import ActivityKind
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -51,11 +52,19 @@ KIND_ELEMENTS: dict[str, tuple[str, str]] = {
     "timer": ("intermediateCatchEvent", "timerEventDefinition"),
     "signal": ("intermediateCatchEvent", "messageEventDefinition"),
     "subprocess": ("callActivity", ""),
+    # Waits for whichever of the events after it happens first, as Waymark's first_of does.
+    "first_of": ("eventBasedGateway", ""),
 }
+# A kind this table does not know yet is written as a plain task, its kind kept in
+# waymark:field name="kind", and read back from there.
+FALLBACK_ELEMENT = "task"
+KNOWN_KINDS = {kind.value for kind in ActivityKind}
 
 # BPMN element -> kind, for elements whose kind needs no event definition.
 ELEMENT_KINDS: dict[str, str] = {
-    element: kind for kind, (element, definition) in KIND_ELEMENTS.items() if not definition
+    element: kind
+    for kind, (element, definition) in KIND_ELEMENTS.items()
+    if not definition and kind in KNOWN_KINDS
 }
 ELEMENT_KINDS["receiveTask"] = "signal"  # waits for a message, as a signal wait does
 # An intermediate catch event's kind comes from its event definition.

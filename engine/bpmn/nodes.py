@@ -16,6 +16,9 @@ from engine.bpmn.mapping import (
     CAMUNDA,
     CATCH_KINDS,
     ELEMENT_KINDS,
+    FALLBACK_ELEMENT,
+    KNOWN_KINDS,
+    STANDARD_ACTIVITY_FIELDS,
     STANDARD_TRANSITION_FIELDS,
     WAYMARK,
     code_from_id,
@@ -27,23 +30,10 @@ from engine.bpmn.mapping import (
 )
 from engine.core.conditions import ConditionError, check_path, normalize
 from engine.core.durations import DurationError
+from engine.definition_format import ActivitySpec
 
-ACTIVITY_EXTENSION_FIELDS = {
-    "handler",
-    "retry",
-    "compensation_handler",
-    "roles",
-    "allowed_users",
-    "allowed_groups",
-    "assignee",
-    "outcomes",
-    "form_schema",
-    "sla_warn",
-    "sla_duration",
-    "signal_timeout",
-    "correlation",
-    "subprocess_code",
-}
+# Every other field of the file format travels in waymark:field (new fields too).
+ACTIVITY_EXTENSION_FIELDS = set(ActivitySpec.model_fields) - STANDARD_ACTIVITY_FIELDS
 TRANSITION_EXTENSION_FIELDS = {"key", "priority", "default"}
 EVENT_DEFINITIONS = {
     "timerEventDefinition",
@@ -113,6 +103,9 @@ def _definitions(element: ET.Element) -> list[ET.Element]:
 def kind_of(element: ET.Element) -> str | None:
     """The Waymark kind of a flow node, or None when Waymark has no such activity."""
     name = local(element.tag)[1]
+    if name == FALLBACK_ELEMENT:
+        kept = waymark_fields(element, [], {"kind"}).get("kind")
+        return kept if kept in KNOWN_KINDS else None
     if name == "intermediateCatchEvent":
         definitions = _definitions(element)
         if len(definitions) != 1:
@@ -142,7 +135,7 @@ def read_activity(element: ET.Element, kind: str, names: Names, skipped: list[Sk
         for definition in _definitions(element):
             reason = f"a Waymark {kind} event has no event definition; imported as a plain {kind}"
             skipped.append(Skipped(element_id, local(definition.tag)[1], reason))
-    activity.update(waymark_fields(element, skipped, ACTIVITY_EXTENSION_FIELDS))
+    activity.update(waymark_fields(element, skipped, ACTIVITY_EXTENSION_FIELDS | {"kind"}))
     return activity
 
 

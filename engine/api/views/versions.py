@@ -10,12 +10,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from engine import bpmn, permissions
 from engine import definition_format as fmt
-from engine import permissions
 from engine.api import errors, lookups
 from engine.api.filters import VersionQuery
 from engine.api.parsers import DefinitionTextParser, JSONParser, RawBody, find_bad_text
-from engine.api.renderers import DefinitionJSONRenderer, DefinitionYAMLRenderer
+from engine.api.renderers import BpmnXMLRenderer, DefinitionJSONRenderer, DefinitionYAMLRenderer
 from engine.api.serializers import (
     DiffQuerySerializer,
     ImportQuerySerializer,
@@ -57,11 +57,16 @@ class VersionImport(ApiView):
     parser_classes = [JSONParser, MultiPartParser, DefinitionTextParser]
 
     @extend_schema(
-        summary="Import a definition (JSON body, YAML body, or a multipart 'file')",
+        summary="Import a definition (JSON body, YAML or BPMN 2.0 XML body, or a multipart 'file')",
+        description=(
+            "A BPMN 2.0 file (application/xml, or a .bpmn/.xml file) is read as docs/bpmn.md "
+            "says; the answer then lists what was not carried over in `not_carried_over`."
+        ),
         parameters=[ImportQuerySerializer],
         request={
             "application/json": OpenApiTypes.OBJECT,
             "application/yaml": OpenApiTypes.STR,
+            "application/xml": OpenApiTypes.STR,
             "multipart/form-data": {
                 "type": "object",
                 "properties": {"file": {"type": "string", "format": "binary"}},
@@ -78,7 +83,7 @@ class VersionImport(ApiView):
         if existing is not None and not lookups.processes(request).filter(pk=existing.pk).exists():
             raise Http404(f"There is no process {code!r}.")
         try:
-            data = self._definition(request)
+            data, bpmn_file = self._definition(request, code)
         except RecursionError as exc:
             raise ValidationError({"file": ["The file is nested too deeply."]}) from exc
         problem = find_bad_text(data)
@@ -90,31 +95,44 @@ class VersionImport(ApiView):
         if isinstance(found, dict) and found.get("code") != code:
             said = f"is for {found['code']!r}" if found.get("code") else "names no process code"
             raise ValidationError({"process": {"code": [f"The file {said}; this is {code!r}."]}})
-        version = definitions.import_definition(
-            data,
-            user=request.user,
-            publish_it=options["publish"],
-            tenant_id=tenant_id_for(request),
-        )
+        where = {"user": request.user, "publish_it": options["publish"]}
+        where["tenant_id"] = tenant_id_for(request)
+        skipped: list[bpmn.Skipped] = []
+        if bpmn_file is not None:
+            version, skipped = bpmn.import_bpmn(bpmn_file, **where)
+        else:
+            version = definitions.import_definition(data, **where)
         version.refresh_from_db()  # publishing worked on its own copy of the row
-        return Response(self.out(VersionSerializer, version), status=status.HTTP_201_CREATED)
+        body = self.out(VersionSerializer, version)
+        if bpmn_file is not None:
+            body["not_carried_over"] = [item.as_dict() for item in skipped]
+        return Response(body, status=status.HTTP_201_CREATED)
 
-    def _definition(self, request) -> dict:
+    def _definition(self, request, code: str) -> tuple[dict, bpmn.BpmnFile | None]:
+        """The definition sent, and the BPMN file it was read from (None for JSON/YAML)."""
         data = request.data
         upload = request.FILES.get("file")
         if request.content_type.startswith("multipart/") and upload is None:
             raise ValidationError({"file": ["Send the definition as a file field named 'file'."]})
+        text, filename = None, ""
         if upload is not None:
-            text = upload.read(fmt.MAX_FILE_BYTES + 1)
-            return fmt.parse_text(text, filename=upload.name or "")
-        if isinstance(data, RawBody):
+            text, filename = upload.read(fmt.MAX_FILE_BYTES + 1), upload.name or ""
+        elif isinstance(data, RawBody):
+            text = data.text
             filename = "definition.yaml" if "yaml" in data.media_type else ""
-            return fmt.parse_text(data.text, filename=filename)
+            filename = "definition.xml" if "xml" in data.media_type else filename
+        if text is not None and bpmn.looks_like_bpmn(text, filename):
+            bpmn_file = bpmn.read(text)
+            if not bpmn_file.names_code:
+                bpmn_file.definition["process"]["code"] = code  # a modeler's file: this process
+            return bpmn_file.definition, bpmn_file
+        if text is not None:
+            return fmt.parse_text(text, filename=filename), None
         if not isinstance(data, dict) or not data:
             raise ValidationError(
                 {"non_field_errors": ["Send a definition: a JSON object, YAML text or a file."]}
             )
-        return data
+        return data, None
 
 
 class VersionDetail(ApiView):
@@ -229,26 +247,40 @@ class VersionDiff(ApiView):
 
 
 class VersionExport(ApiView):
-    renderer_classes = [DefinitionJSONRenderer, DefinitionYAMLRenderer]
+    renderer_classes = [DefinitionJSONRenderer, DefinitionYAMLRenderer, BpmnXMLRenderer]
 
     @extend_schema(
-        summary="The version as a waymark.process/1 file (JSON or YAML)",
+        summary="The version as a waymark.process/1 file (JSON or YAML) or as BPMN 2.0 XML",
         parameters=[
             OpenApiParameter(
-                "format", str, enum=["json", "yaml"], description="or send Accept: application/yaml"
+                "format",
+                str,
+                enum=["json", "yaml", "bpmn"],
+                description="or send Accept: application/yaml (bpmn: BPMN 2.0 XML, docs/bpmn.md)",
             )
         ],
         responses={
             (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
             (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR),
+            (200, "application/xml"): OpenApiResponse(OpenApiTypes.STR),
             **error_responses(404),
         },
     )
     def get(self, request, code: str, number: int):
         version = lookups.version(request, code, number)
         extension = request.accepted_renderer.format
-        response = Response(definitions.export_version(version))
+        if extension == "bpmn":
+            response = Response(bpmn.export_bpmn(version))
+        else:
+            response = Response(definitions.export_version(version))
         response["Content-Disposition"] = (
             f'attachment; filename="{version.process.code}-v{version.number}.{extension}"'
         )
         return response
+
+    def handle_exception(self, exc):
+        # Errors keep the one JSON error shape, never XML.
+        if getattr(getattr(self.request, "accepted_renderer", None), "format", "") == "bpmn":
+            self.request.accepted_renderer = DefinitionJSONRenderer()
+            self.request.accepted_media_type = DefinitionJSONRenderer.media_type
+        return super().handle_exception(exc)

@@ -1,4 +1,7 @@
-"""Export a process version: ``manage.py export_process CODE [--version N] [--format yaml]``."""
+"""Export a process version: ``manage.py export_process CODE [--version N] [--format yaml]``.
+
+``--format bpmn`` writes BPMN 2.0 XML for other modelers (docs/bpmn.md).
+"""
 
 from pathlib import Path
 
@@ -8,7 +11,7 @@ from engine import definition_format as fmt
 from engine.models import Process, Version, VersionStatus
 from engine.services import definitions as svc
 
-FORMATS = ("json", "yaml", "dot", "svg")
+FORMATS = ("json", "yaml", "dot", "svg", "bpmn")
 
 
 def pick_version(code: str, number: int | None) -> Version:
@@ -29,6 +32,10 @@ def pick_version(code: str, number: int | None) -> Version:
 def render(version: Version, output_format: str) -> str:
     if output_format in ("json", "yaml"):
         return fmt.dump(svc.export_version(version), output_format)
+    if output_format == "bpmn":
+        from engine.bpmn import export_bpmn
+
+        return export_bpmn(version)
     from engine import drawing
 
     if output_format == "dot":
@@ -37,7 +44,10 @@ def render(version: Version, output_format: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Write a process version as a definition file (JSON or YAML) or as a graph (DOT, SVG)."
+    help = (
+        "Write a process version as a definition file (JSON or YAML), as BPMN 2.0 XML "
+        "or as a graph (DOT, SVG)."
+    )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # Our --version means a process version, not Django's "show the version".
