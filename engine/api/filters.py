@@ -83,7 +83,28 @@ class ListQuery(serializers.Serializer):
 
 
 class PageQuery(ListQuery):
-    """A list with no filters and no choice of order (activities, transitions)."""
+    """A list with no filters and no choice of order."""
+
+
+class ActivityQuery(ListQuery):
+    ORDERING = {"id": "pk", "key": "key", "name": "name", "kind": "kind"}
+    DEFAULT_ORDERING = "id"
+
+    ordering = ordering_field(ORDERING, DEFAULT_ORDERING)
+
+
+class TransitionQuery(ListQuery):
+    ORDERING = {"id": "pk", "key": "key", "name": "name"}
+    DEFAULT_ORDERING = "id"
+
+    ordering = ordering_field(ORDERING, DEFAULT_ORDERING)
+
+
+class TriggerQuery(ListQuery):
+    ORDERING = {"id": "pk", "key": "key", "kind": "kind"}
+    DEFAULT_ORDERING = "key"
+
+    ordering = ordering_field(ORDERING, DEFAULT_ORDERING)
 
 
 class ProcessQuery(ListQuery):

@@ -8,11 +8,14 @@ from engine.api.errors import unknown_path
 from engine.api.views import (
     audit,
     elements,
+    incidents,
+    me,
     processes,
     runs,
     signals,
     triggers,
     versions,
+    webhooks,
     workitems,
 )
 
@@ -93,6 +96,34 @@ urlpatterns = [
     # audit
     path("audit/", audit.AuditList.as_view(), name="audit-list"),
     path("audit/<wid:event_id>/", audit.AuditDetail.as_view(), name="audit-detail"),
+    # incidents, webhooks, the caller
+    path("incidents/", incidents.IncidentList.as_view(), name="incident-list"),
+    path(
+        "incidents/<wid:incident_id>/", incidents.IncidentDetail.as_view(), name="incident-detail"
+    ),
+    path(
+        "incidents/<wid:incident_id>/retry/",
+        incidents.IncidentRetry.as_view(),
+        name="incident-retry",
+    ),
+    path(
+        "incidents/<wid:incident_id>/resolve/",
+        incidents.IncidentResolve.as_view(),
+        name="incident-resolve",
+    ),
+    path("webhooks/", webhooks.WebhookList.as_view(), name="webhook-list"),
+    path("webhooks/<wid:endpoint_id>/", webhooks.WebhookDetail.as_view(), name="webhook-detail"),
+    path(
+        "webhooks/<wid:endpoint_id>/secret/",
+        webhooks.WebhookSecret.as_view(),
+        name="webhook-secret",
+    ),
+    path(
+        "webhooks/<wid:endpoint_id>/rotate-secret/",
+        webhooks.WebhookRotateSecret.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path("me/", me.Me.as_view(), name="me"),
     # Last: any other path under /api/v1/ (an unknown endpoint, an id that cannot be such as
     # -1, abc or 2**63) answers the JSON 404 body rather than Django's HTML page.
     re_path(r"^", unknown_path, name="unknown"),

@@ -53,6 +53,7 @@ class CurrentActivitySerializer(serializers.ModelSerializer):
 
 
 class TimerSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True, help_text="timer, timeout or retry (backoff)")
     activity_key = serializers.CharField(source="workitem.activity_key", read_only=True)
 
     class Meta:

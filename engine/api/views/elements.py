@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from engine import permissions
 from engine.api import lookups
-from engine.api.filters import PageQuery
+from engine.api.filters import ActivityQuery, TransitionQuery
 from engine.api.serializers import (
     ActivitySerializer,
     ActivityUpdateSerializer,
@@ -61,13 +61,13 @@ class ActivityList(ApiView):
 
     @extend_schema(
         summary="The activities of a version",
-        parameters=[PageQuery],
+        parameters=[ActivityQuery],
         responses={200: ActivitySerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, code: str, number: int):
         version = lookups.version(request, code, number)
-        self.query(PageQuery)
-        return self.page(version.activities.order_by("pk"), ActivitySerializer)
+        params = self.query(ActivityQuery)
+        return self.listing(version.activities.all(), ActivityQuery, params, ActivitySerializer)
 
     @extend_schema(
         summary="Add an activity to a draft",
@@ -127,14 +127,14 @@ class TransitionList(ApiView):
 
     @extend_schema(
         summary="The transitions of a version",
-        parameters=[PageQuery],
+        parameters=[TransitionQuery],
         responses={200: TransitionSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, code: str, number: int):
         version = lookups.version(request, code, number)
-        self.query(PageQuery)
-        rows = version.transitions.select_related("source", "target").order_by("pk")
-        return self.page(rows, TransitionSerializer)
+        params = self.query(TransitionQuery)
+        rows = version.transitions.select_related("source", "target")
+        return self.listing(rows, TransitionQuery, params, TransitionSerializer)
 
     @extend_schema(
         summary="Connect two activities of a draft (the condition is normalized)",

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from engine import permissions
 from engine.api import lookups
-from engine.api.filters import PageQuery
+from engine.api.filters import TriggerQuery
 from engine.api.serializers.triggers import (
     PauseSerializer,
     TriggerSerializer,
@@ -38,13 +38,13 @@ class TriggerList(ApiView):
 
     @extend_schema(
         summary="The triggers of a version",
-        parameters=[PageQuery],
+        parameters=[TriggerQuery],
         responses={200: TriggerSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, code: str, number: int):
         version = lookups.version(request, code, number)
-        self.query(PageQuery)
-        return self.page(version.triggers.order_by("key"), TriggerSerializer)
+        params = self.query(TriggerQuery)
+        return self.listing(version.triggers.all(), TriggerQuery, params, TriggerSerializer)
 
     @extend_schema(
         summary="Add a trigger to a draft (only kind schedule is supported yet)",
