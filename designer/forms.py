@@ -17,6 +17,7 @@ from engine.conf import condition_strategy
 from engine.core.conditions import ConditionError, check
 from engine.core.durations import DurationError, parse_duration
 from engine.core.kinds import FIELDS, RETRY_FIELDS, FieldSpec, FieldType, kind_spec
+from engine.core.triggers import offset_problem
 from engine.models import Activity, ActivityKind
 from engine.schemas import check_schema
 
@@ -97,6 +98,10 @@ class ActivityForm(forms.Form):
                     parse_duration(data[name].strip())
                 except DurationError as exc:
                     self.add_error(name, str(exc))
+            elif FIELDS[name].type == FieldType.OFFSET and (data.get(name) or "").strip():
+                problem = offset_problem(data[name].strip())
+                if problem:
+                    self.add_error(name, problem)
             elif name in RETRY_FIELDS and (data.get(name) or 0) < 0:
                 self.add_error(name, "Must not be negative.")
         if (data.get("x") is None) != (data.get("y") is None):

@@ -33,3 +33,14 @@ class EngineConfig(AppConfig):
             signal.connect(
                 forget_endpoints, sender=WebhookEndpoint, dispatch_uid="waymark.endpoints"
             )
+        _connect_date_events()
+
+
+def _connect_date_events() -> None:
+    """date_event triggers: a saved record's date moves its armed fire (any model)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from engine.runtime import date_events
+
+    post_save.connect(date_events.on_record_saved, dispatch_uid="waymark.date_events.save")
+    post_delete.connect(date_events.on_record_deleted, dispatch_uid="waymark.date_events.delete")

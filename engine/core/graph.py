@@ -83,6 +83,7 @@ class Activity:
     # timer: a duration, or the name of a data field holding an ISO date-time
     timer_duration: str = ""
     timer_date_field: str = ""
+    timer_offset: str = ""  # a signed duration added to the date field's date
     # wait for signal
     signal_name: str = ""
     correlation: str = ""

@@ -35,6 +35,7 @@ class FieldType(StrEnum):
     JSON = "json"  # a JSON object (a JSON Schema)
     DURATION = "duration"  # e.g. 2d, 4h, 30m (engine.core.durations)
     PATH = "path"  # a path into run data, e.g. data.manager
+    OFFSET = "offset"  # a signed duration, e.g. -1h (engine.core.triggers.parse_offset)
     HANDLER = "handler"  # the name of a registered handler
     PROCESS = "process"  # the code of a process
 
@@ -97,6 +98,12 @@ _FIELD_LIST = (
     FieldSpec("sla_duration", "SLA breached after", FieldType.DURATION, "e.g. 3d"),
     FieldSpec("timer_duration", "Wait for (duration)", FieldType.DURATION, "e.g. 2d, 4h, 30m"),
     FieldSpec("timer_date_field", "Or until the date in (data path)", FieldType.PATH),
+    FieldSpec(
+        "timer_offset",
+        "Offset from that date",
+        FieldType.OFFSET,
+        "e.g. -1h: an hour before the date; 2d: two days after",
+    ),
     FieldSpec("signal_name", "Signal name", FieldType.TEXT),
     FieldSpec("correlation", "Correlation (data path)", FieldType.PATH),
     FieldSpec("signal_timeout", "Timeout", FieldType.DURATION, "e.g. 7d (empty: wait forever)"),
@@ -158,7 +165,9 @@ KINDS: dict[ActivityKind, KindSpec] = {
         ),
         KindSpec(ActivityKind.EXCLUSIVE, (), Wake.NOTHING),
         KindSpec(ActivityKind.PARALLEL, (), Wake.NOTHING),
-        KindSpec(ActivityKind.TIMER, ("timer_duration", "timer_date_field"), Wake.TIMER),
+        KindSpec(
+            ActivityKind.TIMER, ("timer_duration", "timer_date_field", "timer_offset"), Wake.TIMER
+        ),
         KindSpec(
             ActivityKind.SIGNAL,
             ("signal_name", "correlation", "signal_timeout"),

@@ -5,10 +5,12 @@ audit:       AuditEvent (every state change, who and when)
 runtime:     ProcessInstance, WorkItem, WorkItemCandidate (runs, their workitems, offers)
 waiting:     Token, Timer, Incident, PendingSignal (what runs wait on, why they stopped)
 triggers:    Trigger, ScheduleFire (what starts a version by itself, armed fires)
+date_events: DateEventFire (armed date_event fires, one per trigger and record)
 webhooks:    WebhookEndpoint, WebhookDelivery (audit events sent out, signed)
 """
 
 from engine.models.audit import AuditEvent
+from engine.models.date_events import DateEventFire
 from engine.models.definitions import (
     Activity,
     ActivityKind,
@@ -40,6 +42,7 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "Concurrency",
+    "DateEventFire",
     "ScheduleFire",
     "Trigger",
     "TriggerKind",

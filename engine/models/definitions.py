@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from engine.core import graph as core
+from engine.core.triggers import offset_problem
 from engine.errors import FrozenVersionError
 
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
@@ -28,6 +29,13 @@ code_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_\-]{0,63}$",
     "A process code holds up to 64 lower-case letters, digits, '_' or '-'.",
 )
+
+
+def offset_validator(value: str) -> None:
+    """A timer's offset is a signed duration such as -1h (empty: none)."""
+    problem = offset_problem(value)
+    if problem:
+        raise ValidationError(problem)
 
 
 def new_key(prefix: str) -> str:
@@ -226,6 +234,12 @@ class Activity(DraftOnlyModel):
     # timer
     timer_duration = models.CharField(max_length=32, blank=True)
     timer_date_field = models.CharField(max_length=255, blank=True)
+    timer_offset = models.CharField(
+        max_length=32,
+        blank=True,
+        validators=[offset_validator],
+        help_text="added to the date field's date, e.g. -1h",
+    )
     # wait for signal
     signal_name = models.CharField(max_length=200, blank=True)
     correlation = models.CharField(max_length=255, blank=True)
@@ -273,6 +287,7 @@ class Activity(DraftOnlyModel):
             sla_duration=self.sla_duration,
             timer_duration=self.timer_duration,
             timer_date_field=self.timer_date_field,
+            timer_offset=self.timer_offset,
             signal_name=self.signal_name,
             correlation=self.correlation,
             signal_timeout=self.signal_timeout,

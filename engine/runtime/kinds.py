@@ -48,7 +48,8 @@ from engine.models import (
 )
 from engine.runtime import first_of, locks, signals
 from engine.runtime.audit import record
-from engine.runtime.data import check_size, parse_due
+from engine.runtime.data import check_size
+from engine.runtime.date_timers import date_timer_due
 
 if TYPE_CHECKING:
     from engine.runtime.walk import Walk
@@ -223,15 +224,8 @@ def enter_timer(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
 
 def _timer_due(walk: Walk, activity: Activity):
     """(when the timer is due, "") or (None, what is wrong)."""
-    if activity.timer_date_field:
-        value = resolve_path(activity.timer_date_field, walk.run.data)
-        due = parse_due(value)
-        if due is None:
-            return None, (
-                f"The timer reads its date from {activity.timer_date_field!r}, which holds "
-                f"{value!r}: not a date or date-time (use ISO 8601, e.g. 2030-01-31T09:00:00Z)."
-            )
-        return due, ""
+    if activity.timer_date_field:  # plus its offset; follows the date (date_timers)
+        return date_timer_due(activity, walk.run.data)
     try:
         return walk.now + parse_duration(activity.timer_duration), ""
     except DurationError as exc:

@@ -14,8 +14,9 @@ Three kinds of timer: a timer activity's wait (TIMER), a human task's or a
 signal wait's timeout (TIMEOUT), and the backoff before a failed step's next
 attempt (RETRY). ``FIRE`` is the table of what each one does.
 
-The loop also fires due schedule triggers (engine.runtime.triggers), with
-the same once-only guarantee across loops. It also runs housekeeping every few seconds (``manage.py
+The loop also fires due schedule triggers (engine.runtime.triggers) and
+date_event triggers (engine.runtime.date_events), with the same once-only
+guarantee across loops. It also runs housekeeping every few seconds (``manage.py
 waymark_timers`` passes the reconciler sweep, ``engine.services.scans.reconcile``);
 the Django-Q2 timeout scan is a slower safety net.
 """
@@ -34,6 +35,7 @@ from django.utils import timezone
 from engine.conf import waymark_setting
 from engine.models import Timer, TimerKind, WorkItem, WorkItemState
 from engine.runtime.audit import record
+from engine.runtime.date_events import fire_due_date_events, next_date_event_in
 from engine.runtime.effects import Effects, make_ready
 from engine.runtime.locks import ACTIVE_RUN, get_workitem, try_lock_run
 from engine.runtime.statements import mark_timer_fired
@@ -207,6 +209,7 @@ def run_loop(
         try:
             fired = fire_due()
             fired += fire_due_schedules()
+            fired += fire_due_date_events()
             if housekeeping and time.monotonic() - last_housekeeping >= housekeeping_every:
                 housekeeping()
                 last_housekeeping = time.monotonic()
@@ -223,7 +226,8 @@ def run_loop(
 
 def _pause(poll: float) -> float:
     try:
-        waits = [w for w in (next_due_in(), next_schedule_in()) if w is not None]
+        nexts = (next_due_in(), next_schedule_in(), next_date_event_in())
+        waits = [w for w in nexts if w is not None]
     except Exception:
         waits = []
     return min([poll, *waits])

@@ -35,6 +35,7 @@ from engine.models import (
 from engine.models.runtime import OPEN_STATES
 from engine.runtime import first_of, kinds, locks, singletons
 from engine.runtime.audit import record
+from engine.runtime.date_timers import rearm_date_timers
 from engine.runtime.effects import Effects
 
 # What a walk may change on the run besides lock_version (the rest is fixed when it starts).
@@ -66,6 +67,8 @@ class Walk:
         # the new state without asking the database.
         self.readied = False
         self.fell_out = False
+        # Every door replaces run.data with a new dict: identity tells a change cheaply.
+        self.data_at_start = run.data
         # The "wait for the first" gateway whose waits are being armed (engine.runtime.first_of).
         self.arming: WorkItem | None = None
 
@@ -231,6 +234,8 @@ class Walk:
         if new == RunState.COMPLETED:
             run.ended_at = self.now
             run.result = copy.deepcopy(run.data)
+        if run.data is not self.data_at_start and new != RunState.COMPLETED:
+            rearm_date_timers(run, self.graph)  # an open timer follows its date
         locks.bump(run, *RUN_MOVING_FIELDS, fast=True)
         if new != previous:
             if new == RunState.COMPLETED:

@@ -43,6 +43,7 @@ from engine.runtime import scheduler
 from engine.runtime import signals as waits
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
+from engine.runtime.date_timers import rearm_date_timers
 from engine.runtime.effects import Effects, make_ready
 from engine.runtime.locks import ACTIVE_RUN, bump, lock_run, lock_workitem
 from engine.runtime.starts import start_or_join
@@ -420,6 +421,7 @@ def update_run_data(
         check_size(data)
         run.data = data
         bump(run)
+        rearm_date_timers(run, Version.graph_of(run.version_id))  # open timers follow dates
         record(
             "run.data_changed",
             run,

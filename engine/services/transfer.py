@@ -100,6 +100,7 @@ def _activity_spec(activity: Activity) -> fmt.ActivitySpec:
         sla_duration=activity.sla_duration,
         timer_duration=activity.timer_duration,
         timer_date_field=activity.timer_date_field,
+        timer_offset=activity.timer_offset,
         signal_name=activity.signal_name,
         correlation=activity.correlation,
         signal_timeout=activity.signal_timeout,

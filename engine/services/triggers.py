@@ -22,7 +22,7 @@ from engine.core import triggers as core
 from engine.errors import DefinitionError, InvalidData
 from engine.models import Process, ScheduleFire, Trigger, Version
 from engine.models.definitions import KEY_PATTERN
-from engine.runtime import audit
+from engine.runtime import audit, date_events
 from engine.runtime.data import check_size, jsonable
 from engine.services import drafts
 from engine.services import trigger_records as records
@@ -175,9 +175,9 @@ def core_triggers(version: Version) -> dict[str, core.Trigger]:
 
 
 def arm(version: Version, now: datetime | None = None) -> int:
-    """Arm the published version's schedule triggers; returns how many were armed."""
+    """Arm the published version's schedule and date triggers; returns how many were armed."""
     now = now or timezone.now()
-    armed = 0
+    armed = date_events.arm_version(version)  # (many records: armed by a worker task)
     for trigger in version.triggers.filter(kind="schedule"):
         due = core.next_fire(trigger.cron, trigger.timezone, now)
         ScheduleFire.objects.update_or_create(
@@ -190,7 +190,7 @@ def arm(version: Version, now: datetime | None = None) -> int:
 def disarm(version: Version) -> int:
     """Disarm a version's schedules (it was retired, or another was rolled back to)."""
     deleted, _ = ScheduleFire.objects.filter(trigger__version=version).delete()
-    return deleted
+    return deleted + date_events.disarm_version(version)
 
 
 # Pausing ----------------------------------------------------------------------------
@@ -204,11 +204,15 @@ def set_paused(process: Process, paused: bool, *, user=None) -> Process:
         return process
     process.paused = paused
     process.save(update_fields=["paused"])
+    metadata = {}
     if not paused:
         now = timezone.now()
+        dropped = date_events.drop_missed(process, now)  # fell due while paused: no burst
+        if dropped:
+            metadata["date_events_dropped"] = dropped
         for fire in ScheduleFire.objects.filter(process=process).select_related("trigger"):
             fire.due_at = core.next_fire(fire.trigger.cron, fire.trigger.timezone, now)
             fire.save(update_fields=["due_at"])
     action = "process.paused" if paused else "process.resumed"
-    audit.record(action, actor=user, process=process)
+    audit.record(action, actor=user, process=process, metadata=metadata)
     return process

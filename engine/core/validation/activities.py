@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from engine.core.conditions import ConditionError, check_path
 from engine.core.durations import DurationError, parse_duration
 from engine.core.graph import Activity, ActivityKind, Graph
+from engine.core.triggers import offset_problem
 from engine.core.validation.problems import ERROR, WARNING, Problem
 
 # A definition names handlers; it never imports code (handler_exists looks names up).
@@ -126,6 +127,26 @@ def _check_timer(check: _Check) -> None:
         check.add("WM118", ERROR, "the timer needs a duration or a date field.")
     check.duration("Timer duration", activity.timer_duration)
     check.path(activity.timer_date_field, "date field")
+    if activity.timer_offset:
+        _check_timer_offset(check)
+
+
+def _check_timer_offset(check: _Check) -> None:
+    activity = check.activity
+    if not activity.timer_date_field:
+        check.add(
+            "WM118",
+            ERROR,
+            "the timer's offset moves the date in its date field, and none is set.",
+            "Set a date field, or remove the offset.",
+        )
+    if offset_problem(activity.timer_offset):
+        check.add(
+            "WM115",
+            ERROR,
+            f"the timer offset {activity.timer_offset!r} is not a signed duration.",
+            "Write it like -1h (an hour before) or 2d (two days after).",
+        )
 
 
 def _check_signal(check: _Check) -> None:
