@@ -328,9 +328,9 @@ def _is_drawing(text: str, filename: str) -> bool:
     """A Graphviz DOT or SVG file (by its name or its first word)."""
     if filename.lower().endswith(DRAWING_SUFFIXES):
         return True
-    head = text.lstrip("\ufeff \t\r\n")[:200].lower()
-    if head.startswith(("<svg", "<?xml", "<!doctype svg")):
-        return True
+    head = text.lstrip("\ufeff \t\r\n")[:1000].lower()
+    if head.startswith(("<svg", "<!doctype svg")) or (head.startswith("<?xml") and "<svg" in head):
+        return True  # (other XML, e.g. BPMN, is not a drawing)
     words = head.removeprefix("strict").split(None, 1)
     return bool(words) and words[0] in ("digraph", "graph")
 

@@ -161,3 +161,20 @@ def test_a_service_call_without_a_code_takes_the_slug_of_the_title(db):
     process = definitions.create_process("", "  Vendor Onboarding v2 ")
     assert process.code == "vendor-onboarding-v2"
     assert process.versions.get().number == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "drawing"),
+    [
+        ('<?xml version="1.0"?>\n<!-- Graphviz -->\n<svg width="8pt"></svg>', True),
+        ("\ufeffdigraph { a -> b }", True),
+        ('<?xml version="1.0"?><definitions xmlns="http://www.omg.org/spec/BPMN"/>', False),
+        ("graph: [unclosed", False),
+    ],
+)
+def test_only_drawings_are_called_export_only(text, drawing):
+    from engine.definition_format import DefinitionFileError, parse_text
+
+    with pytest.raises(DefinitionFileError) as raised:
+        parse_text(text)
+    assert ("export-only" in str(raised.value.problems)) is drawing
