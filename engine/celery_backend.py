@@ -21,6 +21,7 @@ timers make due through this backend.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from celery import current_app, shared_task
@@ -34,14 +35,21 @@ AT_LEAST_ONCE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_resul
 
 # Tasks that run steps: they hold their run (see engine.runtime.takeover).
 STEP_TASKS = ("engine.tasks.run_workitem", "engine.tasks.workitem_action")
-OTHER_TASKS = (
-    "engine.tasks.compensate_workitem",
-    "engine.tasks.timeout_scan",
-    "engine.tasks.sla_scan",
-    "engine.tasks.reconcile",
-    "engine.tasks.notify",
-    "engine.webhooks.tasks.deliver",
-)
+
+
+def _queue_functions() -> tuple[str, ...]:
+    """Every entry point of engine.tasks (a new one is a Celery task too), and deliveries."""
+    from engine import tasks
+
+    names = [
+        f"engine.tasks.{name}"
+        for name, value in vars(tasks).items()
+        if inspect.isfunction(value) and value.__module__ == tasks.__name__
+    ]
+    return (*names, "engine.webhooks.tasks.deliver")
+
+
+OTHER_TASKS = tuple(name for name in _queue_functions() if name not in STEP_TASKS)
 TASK_NAMES = frozenset(STEP_TASKS + OTHER_TASKS)
 
 

@@ -58,6 +58,19 @@ def test_the_backend_refuses_a_function_no_worker_knows(settings):
         CelerySchedulerBackend().enqueue("os.system", "rm -rf /")
 
 
+def test_every_queue_entry_point_is_a_late_acknowledged_celery_task():
+    from engine import tasks
+    from engine.celery_backend import TASK_NAMES
+    from engine.webhooks.delivery import TASK as DELIVERY
+
+    expected = {f"engine.tasks.{name}" for name in ("run_workitem", "reconcile", "notify")}
+    expected |= {f"engine.tasks.{name}" for name in dir(tasks) if name.endswith("_scan")}
+    assert expected | {DELIVERY} <= TASK_NAMES
+    for name in TASK_NAMES:
+        task = celery.current_app.tasks[name]
+        assert task.acks_late and task.reject_on_worker_lost, name
+
+
 def test_a_redelivered_message_is_told_apart():
     from engine.celery_backend import redelivered
 
