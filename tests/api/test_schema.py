@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.generation import GenerationMode
 
+from engine.models import Incident
 from engine.services import definitions, runtime
+from engine.webhooks.endpoints import create_endpoint
 
 # Examples per operation: as the superuser (every door open), then as a user without any
 # permission (the 403 and 404 paths).
@@ -24,12 +26,16 @@ EXAMPLES = {"root": 15, "plain": 5}
 
 
 @pytest.fixture
-def world(transactional_db, django_user_model, review_process):
+def world(transactional_db, django_user_model, review_process, settings):
+    # ?wait= on an active run would hold each generated request for up to a minute.
+    settings.WAYMARK_API_MAX_WAIT_SECONDS = 0.05
     root = django_user_model.objects.create_superuser("root", password="pw-root-123")
     plain = django_user_model.objects.create_user("plain", password="pw-plain-123")
     definitions.create_process("orders", "Orders")
     run = runtime.start_run("review", {"customer": "ana"})
     task = run.workitems.get(activity_key="review")
+    endpoint = create_endpoint("https://hooks.example.com/waymark")
+    incident = Incident.objects.create(instance=run, kind="stuck", message="pinned for the test")
     return {
         "tokens": {
             "root": Token.objects.create(user=root).key,
@@ -42,6 +48,8 @@ def world(transactional_db, django_user_model, review_process):
             "run_id": str(run.pk),
             "workitem_id": str(task.pk),
             "event_id": "1",
+            "endpoint_id": str(endpoint.pk),
+            "incident_id": str(incident.pk),
         },
     }
 
