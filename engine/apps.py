@@ -33,7 +33,29 @@ class EngineConfig(AppConfig):
             signal.connect(
                 forget_endpoints, sender=WebhookEndpoint, dispatch_uid="waymark.endpoints"
             )
+
+        _connect_model_events()
         _connect_date_events()
+
+
+def _connect_model_events() -> None:
+    """model_event triggers: every model's saves, looked up in a cache (engine.runtime)."""
+    from django.db.models.signals import post_delete, post_init, post_save, pre_save
+
+    from engine.runtime import model_events as events
+
+    post_init.connect(events.on_init, dispatch_uid="waymark.model_events.init")
+    pre_save.connect(events.on_pre_save, dispatch_uid="waymark.model_events.pre_save")
+    post_save.connect(events.on_post_save, dispatch_uid="waymark.model_events.post_save")
+    post_delete.connect(events.on_post_delete, dispatch_uid="waymark.model_events.delete")
+    # Publishing, retiring, rolling back (Version.status) and pausing (Process.paused):
+    # this process rebuilds its cache of armed triggers at once; others within ~2 s.
+    from engine.models import Process, Version
+
+    for sender in (Process, Version):
+        post_save.connect(
+            events.on_arming_changed, sender=sender, dispatch_uid=f"waymark.me.{sender}"
+        )
 
 
 def _connect_date_events() -> None:

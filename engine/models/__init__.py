@@ -6,6 +6,7 @@ runtime:     ProcessInstance, WorkItem, WorkItemCandidate (runs, their workitems
 waiting:     Token, Timer, Incident, PendingSignal (what runs wait on, why they stopped)
 triggers:    Trigger, ScheduleFire (what starts a version by itself, armed fires)
 date_events: DateEventFire (armed date_event fires, one per trigger and record)
+events:      ModelEvent (the outbox of model_event triggers)
 webhooks:    WebhookEndpoint, WebhookDelivery (audit events sent out, signed)
 """
 
@@ -20,6 +21,7 @@ from engine.models.definitions import (
     Version,
     VersionStatus,
 )
+from engine.models.events import ModelEvent, ModelEventKind
 from engine.models.runtime import (
     ProcessInstance,
     RunState,
@@ -50,6 +52,8 @@ __all__ = [
     "FrozenVersionError",
     "Incident",
     "IncidentKind",
+    "ModelEvent",
+    "ModelEventKind",
     "PendingSignal",
     "ProcessInstance",
     "RunState",

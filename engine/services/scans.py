@@ -40,7 +40,7 @@ from engine.runtime.audit import record
 from engine.runtime.effects import Effects
 from engine.runtime.kinds import set_candidates
 from engine.runtime.locks import ACTIVE_RUN, bump, lock_workitem
-from engine.services import signals
+from engine.services import model_events, signals
 from engine.services.notifications import recipients
 from engine.webhooks import delivery
 
@@ -157,4 +157,5 @@ def reconcile(now: datetime | None = None) -> dict[str, int]:
         "signals_matched": signals.match_pending(now),
         "signals_expired": signals.expire_pending(now),
         "webhooks_sent": delivery.send_due(now),  # retries that are due, lost messages
+        "model_events_dispatched": model_events.dispatch_left(now),  # left after a crash
     }

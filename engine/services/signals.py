@@ -15,7 +15,9 @@ for ``tenant_id=...``), every tenant's runs (or that tenant's). The sender is
 the actor of the ``signal.received`` audit event, ``system`` only when no
 user sent it.
 
-A signal that wakes nobody is kept for ``WAYMARK_SIGNAL_RETENTION`` with its
+A signal that wakes nobody starts a run of each process with a ``signal``
+trigger of that name (``engine.services.signal_starts``); one that starts
+nothing either is kept for ``WAYMARK_SIGNAL_RETENTION`` with its
 sender and tenant, and consumed by the first run of that tenant that starts
 waiting for it. A signal and a run
 starting to wait at the very same moment can miss each other (neither sees
@@ -40,6 +42,7 @@ from engine.runtime.data import correlation_text
 from engine.runtime.effects import Effects
 from engine.runtime.locks import ACTIVE_RUN, lock_workitem
 from engine.runtime.walk import Walk
+from engine.services import signal_starts
 from engine.services.runs import clean_data
 from engine.tenancy import resolve_tenant, scoped_to
 
@@ -47,6 +50,7 @@ from engine.tenancy import resolve_tenant, scoped_to
 @dataclass
 class SignalResult:
     woken: list[int] = field(default_factory=list)  # run ids
+    started: list[int] = field(default_factory=list)  # runs a signal trigger started
     kept: PendingSignal | None = None  # when nobody was waiting
 
     @property
@@ -66,11 +70,15 @@ def send_signal(
     *,
     user=None,
     tenant_id: str | None = None,
+    keep: bool = True,
+    exclude_run: int | None = None,
 ) -> SignalResult:
     """Deliver a signal; returns the runs it woke, or the kept signal when none waited.
 
     It reaches the runs of ``tenant_id`` when given, else of ``user``'s tenant
     (every tenant's when the user has none, or no user sent it: the system).
+    ``keep=False``: a signal that wakes and starts nothing is dropped, not kept;
+    ``exclude_run``: a run it must not wake (the run a model event just started).
     """
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -84,21 +92,23 @@ def send_signal(
     result = SignalResult()
     effects = Effects()
     with transaction.atomic():
-        result.woken = _wake_waiting(name, key, tenant, payload, sender, effects)
-        if not result.woken:
+        result.woken = _wake_waiting(name, key, tenant, payload, sender, effects, exclude_run)
+        if not result.woken:  # nobody waited: signal triggers start runs (message starts)
+            result.started = signal_starts.start_runs(name, payload, key, reach)
+        if not result.woken and not result.started and keep:
             result.kept = _keep(name, key, payload, reach=reach, sender=sender)
         effects.schedule()
     return result
 
 
-def _wake_waiting(name, key, tenant, payload, sender, effects: Effects) -> list[int]:
+def _wake_waiting(name, key, tenant, payload, sender, effects: Effects, exclude_run=None):
     """Wake every run of ``tenant`` (None: any) waiting for the signal; their ids."""
     candidates = WorkItem.objects.filter(
         state=WorkItemState.WAITING,
         signal_name=name,
         correlation_value=key,
         instance__state__in=ACTIVE_RUN,
-    )
+    ).exclude(instance_id=exclude_run)
     waiting = list(
         scoped_to(candidates, tenant).order_by("instance_id", "pk").values_list("pk", "instance_id")
     )

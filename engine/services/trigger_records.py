@@ -16,6 +16,7 @@ from engine.core.conditions.records import record_condition_fields
 from engine.core.record_values import data_fields
 from engine.errors import DefinitionError
 from engine.models import Trigger
+from engine.runtime.model_events import UNWATCHED_APPS
 
 DATE_TYPES = (models.DateField, models.DateTimeField)  # DateTimeField is a DateField too
 
@@ -41,6 +42,9 @@ def check_record_trigger(trigger: Trigger) -> None:
     model = record_model(trigger.model)
     fields = _field_names(model)
     label = trigger.model
+    if trigger.kind == "model_event" and model._meta.app_label in UNWATCHED_APPS:
+        message = f"model {label!r}: the engine's and Django's own bookkeeping are not watched"
+        raise DefinitionError(message, field="model")
     if not isinstance(trigger.on, list) or any(
         e not in ("create", "update", "delete") for e in trigger.on
     ):

@@ -156,5 +156,8 @@ class SignalSerializer(serializers.Serializer):
 
 class SignalResultSerializer(serializers.Serializer):
     woken = serializers.ListField(child=serializers.IntegerField(), help_text="run ids")
+    started = serializers.ListField(
+        child=serializers.IntegerField(), help_text="runs a signal trigger started (none waited)"
+    )
     kept = serializers.BooleanField(help_text="no run waited: the signal is kept for later")
     pending_signal = serializers.IntegerField(allow_null=True)

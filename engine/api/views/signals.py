@@ -20,7 +20,8 @@ class SignalSend(ApiView):
             "Needs the 'manage runs' permission: a signal can move any run waiting for it. "
             "Runs waiting on `name` whose correlation value equals `correlation` (as text) "
             "wake up with `payload` merged into their data; when none waits the signal is "
-            "kept (WAYMARK_SIGNAL_RETENTION) for the first run that starts waiting. "
+            "kept (WAYMARK_SIGNAL_RETENTION) for the first run that starts waiting, unless a "
+            "process has a `signal` trigger of that name: then it starts a run (`started`). "
             "It reaches only runs of the sender's tenant (a kept one too), and the sender "
             "is recorded as the actor of `signal.received`."
         ),
@@ -36,6 +37,7 @@ class SignalSend(ApiView):
         return Response(
             {
                 "woken": list(result.woken),
+                "started": list(result.started),
                 "kept": result.kept is not None,
                 "pending_signal": result.kept.pk if result.kept is not None else None,
             }

@@ -31,5 +31,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         if result.woken:
             self.stdout.write(f"Signal {name!r} woke run(s) {', '.join(map(str, result.woken))}")
+        elif result.started:
+            listed = ", ".join(map(str, result.started))
+            self.stdout.write(f"Signal {name!r} started run(s) {listed}")
         else:
             self.stdout.write(f"No run waits for {name!r}; kept until {result.kept.expires_at:%c}")
