@@ -156,9 +156,17 @@ def _activities(process: ET.Element, names: Names, skipped: list[Skipped]) -> li
     return activities
 
 
+ARTIFACTS = {"textAnnotation", "association", "group"}
+DATA = {"dataObject", "dataObjectReference", "dataStoreReference", "property"}
+
+
 def _unsupported_reason(element: ET.Element, name: str) -> str:
     if name == "intermediateCatchEvent":
         return "only timer and message (or signal) catch events are supported"
+    if name in ARTIFACTS:
+        return "annotations are not carried over"
+    if name in DATA:
+        return "data objects and stores are not carried over (run data has no schema here)"
     return "Waymark has no such activity"
 
 

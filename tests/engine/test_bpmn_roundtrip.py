@@ -232,3 +232,46 @@ def test_durations_translate_both_ways(waymark, iso):
 def test_durations_without_a_fixed_length_are_refused(iso):
     with pytest.raises(DurationError):
         waymark_duration(iso)
+
+
+def test_first_of_is_an_event_based_gateway_and_comes_back():
+    data = {
+        "format": "waymark.process/1",
+        "process": {"code": "race", "title": "Race"},
+        "activities": [
+            {"key": "s", "kind": "start", "x": 40, "y": 100},
+            {"key": "race", "kind": "first_of", "x": 140, "y": 100},
+            {"key": "tick", "kind": "timer", "timer_duration": "1d", "x": 240, "y": 40},
+            {"key": "paid", "kind": "signal", "signal_name": "paid", "x": 240, "y": 160},
+            {"key": "e", "kind": "end", "x": 340, "y": 100},
+        ],
+        "transitions": [
+            {"key": "t0", "source": "s", "target": "race"},
+            {"key": "t1", "source": "race", "target": "tick"},
+            {"key": "t2", "source": "race", "target": "paid"},
+            {"key": "t3", "source": "tick", "target": "e"},
+            {"key": "t4", "source": "paid", "target": "e"},
+        ],
+    }
+    original = svc.import_definition(data)
+    xml = export_bpmn(original)
+    assert schema_errors(xml) == []
+    race = next(e for e in ET.fromstring(xml).iter() if e.get("id") == "race")
+    assert race.tag == q(BPMN, "eventBasedGateway")
+    again, skipped = import_bpmn(xml)
+    assert skipped == []
+    assert graph(again) == graph(original)
+
+
+def test_a_kind_bpmn_has_no_element_for_travels_as_a_task_with_its_kind(monkeypatch):
+    from engine.bpmn import mapping
+
+    original = svc.import_definition(yaml.safe_load(DEMO.read_text()))
+    monkeypatch.delitem(mapping.KIND_ELEMENTS, "human")
+    xml = export_bpmn(original)
+    review = next(e for e in ET.fromstring(xml).iter() if e.get("id") == "review")
+    assert review.tag == q(BPMN, "task")
+    assert schema_errors(xml) == []
+    again, skipped = import_bpmn(xml)
+    assert skipped == []
+    assert graph(again) == graph(original)
