@@ -7,6 +7,7 @@ Every run must end with exactly one winner and every other wait cancelled.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -18,9 +19,11 @@ from engine.models.definitions import clear_graph_cache
 from engine.runtime import timers
 from engine.services import runtime
 from tests.engine.conftest import deploy
-from tests.engine.test_durability_pg import in_threads
+from tests.engine.test_durability_pg import cluster as cluster_fixture
+from tests.engine.test_durability_pg import in_threads, state_of, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+cluster = cluster_fixture  # the worker cluster and timer loop as subprocesses
 
 RUNS = 20
 
@@ -73,3 +76,36 @@ def test_a_timer_and_a_signal_at_the_same_moment_make_one_winner():
         assert AuditEvent.objects.filter(instance=run, action="workitem.cancelled").count() == 1
     assert not Timer.objects.filter(instance__in=runs, fired_at=None).exists()
     assert fired + len(woken_by_signals) >= RUNS  # (a late pass may have fired the rest)
+
+
+@pytest.mark.slow
+def test_the_real_timer_loop_and_worker_take_the_first_and_cancel_the_rest(cluster, tmp_path):
+    """``manage.py waymark_timers`` and ``waymark_worker`` as subprocesses: one run's timer
+    wins and its next step runs in the worker; another run's signal wins, and its
+    cancelled timer never fires although the loop keeps polling past its time."""
+    log = tmp_path / "log"
+    deploy(
+        [
+            {"key": "first", "kind": "first_of"},
+            {"key": "soon", "kind": "timer", "timer_duration": "2s"},
+            {"key": "left", "kind": "signal", "signal_name": "left", "correlation": "data.g"},
+            {"key": "remind", "kind": "automatic", "handler": "durable.step"},
+        ],
+        ["start>first", "first>soon", "first>left", "soon>remind", "remind>end", "left>end"],
+        code="real_race",
+    )
+    cluster("waymark_worker")
+    cluster("waymark_timers", "--poll", "0.2")
+    by_timer = runtime.start_run("real_race", {"g": 1, "log": str(log)})
+    by_signal = runtime.start_run("real_race", {"g": 2, "log": str(log)})
+    assert runtime.send_signal("left", correlation=2).woken == [by_signal.pk]
+    wait_for(lambda: state_of(by_timer) == RunState.COMPLETED, what="the timer's run")
+    time.sleep(1.0)  # the loop polls well past the cancelled timer's time
+    items = {w.activity_key: w.state for w in by_timer.workitems.all()}
+    assert items["soon"] == WorkItemState.COMPLETED and items["left"] == WorkItemState.CANCELLED
+    assert items["remind"] == WorkItemState.COMPLETED
+    assert len(log.read_text().splitlines()) == 1  # the worker ran the timer's next step once
+    assert state_of(by_signal) == RunState.COMPLETED
+    lost = {w.activity_key: w.state for w in by_signal.workitems.all()}
+    assert lost["soon"] == WorkItemState.CANCELLED and "remind" not in lost
+    assert not Timer.objects.filter(instance=by_signal).exists()
