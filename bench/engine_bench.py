@@ -3,10 +3,12 @@
     .venv/bin/python bench/engine_bench.py              # everything (about 8 minutes)
     .venv/bin/python bench/engine_bench.py --only sqlite --workers 1 --no-peers
 
-For each configuration — SQLite (WAL, Waymark's settings) with the ORM broker
-and PostgreSQL with the Redis broker, each with 1 and 2 workers — a fresh
-database is created and migrated, a ``manage.py qcluster`` subprocess is
-started, and the driver (this process) measures:
+For each configuration — SQLite (WAL, Waymark's settings) with the ORM broker,
+PostgreSQL with the Redis broker, and PostgreSQL with Celery workers on
+RabbitMQ (``WAYMARK_SCHEDULER_BACKEND = "celery"``), each with 1 and 2
+workers — a fresh database is created and migrated, a ``manage.py qcluster``
+(or ``waymark_celery_worker``) subprocess is started, and the driver (this
+process) measures:
 
 - automatic steps/s of a 20-step linear process (one chain per run, run on in
   the worker that took its first step);
@@ -50,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/waymark_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PEERS_PYTHON = os.environ.get("BENCH_PEERS_PYTHON", str(ROOT / "var/bench-peers/bin/python"))
 RUNS = int(os.environ.get("BENCH_RUNS", "40"))  # runs per workload
 LATENCY_RUNS = int(os.environ.get("BENCH_LATENCY_RUNS", "30"))
@@ -167,6 +170,10 @@ class Child:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        if vendor == "celery":  # the benchmark's own queue starts empty
+            from celery import current_app
+
+            current_app.control.purge()
         self.vendor = vendor
         self.workers = workers
         self.cluster: subprocess.Popen | None = None
@@ -202,8 +209,11 @@ class Child:
         return {"orm": orm, "raw": raw}
 
     def start_cluster(self) -> None:
+        command = ["qcluster"]
+        if self.vendor == "celery":
+            command = ["waymark_celery_worker", f"--concurrency={self.workers}", "--loglevel=ERROR"]
         self.cluster = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
+            [sys.executable, "manage.py", *command],
             cwd=ROOT,
             env={**os.environ, "WAYMARK_WORKERS": str(self.workers)},
             stdout=subprocess.DEVNULL,
@@ -379,6 +389,9 @@ def fresh_database(vendor: str):
     import psycopg
     import redis
 
+    if vendor == "celery":
+        env["WAYMARK_SCHEDULER_BACKEND"] = "celery"
+        env["CELERY_BROKER_URL"] = AMQP_URL
     admin_url = PG_URL.replace(urlparse(PG_URL).path, "/postgres")
     name = urlparse(PG_URL).path.lstrip("/")
     redis.Redis.from_url(REDIS_URL).flushdb()  # only the benchmark's own db number
@@ -450,9 +463,18 @@ def fmt(value: float | None, spec: str = ",.0f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+LABELS = {
+    "sqlite": "SQLite + ORM broker",
+    "postgres": "PostgreSQL + Redis",
+    "celery": "PG + RabbitMQ/Celery",
+}
+
+
 def report(results: list[dict], peers: dict | None) -> None:
     print()
-    print("Waymark end to end through Django-Q2 workers (rates from database timestamps)")
+    print(
+        "Waymark end to end through Django-Q2 (or Celery) workers (rates from database timestamps)"
+    )
     head = (
         f"{'database + broker':<22}{'workers':>8}{'ceiling ORM':>12}{'(raw)':>9}"
         f"{'linear20 st/s':>15}{'ratio':>7}{'par10 st/s':>12}{'ratio':>7}"
@@ -461,7 +483,7 @@ def report(results: list[dict], peers: dict | None) -> None:
     print(head)
     print("-" * len(head))
     for r in results:
-        label = "SQLite + ORM broker" if r["vendor"] == "sqlite" else "PostgreSQL + Redis"
+        label = LABELS.get(r["vendor"], r["vendor"])
         if "error" in r:
             print(f"{label:<22}{r['workers']:>8}  failed: {r['error']}")
             continue
@@ -522,7 +544,11 @@ def report(results: list[dict], peers: dict | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
+    parser.add_argument(
+        "--only",
+        choices=["sqlite", "postgres", "celery"],
+        help="one configuration only (celery: PostgreSQL + RabbitMQ, Celery workers)",
+    )
     parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2")
     parser.add_argument("--no-peers", action="store_true", help="skip django-viewflow/goflow2")
     parser.add_argument("--child", nargs=2, metavar=("VENDOR", "WORKERS"), help=argparse.SUPPRESS)
@@ -530,7 +556,7 @@ def main() -> None:
     if args.child:
         child_main(args.child[0], int(args.child[1]))
         return
-    vendors = [args.only] if args.only else ["sqlite", "postgres"]
+    vendors = [args.only] if args.only else ["sqlite", "postgres", "celery"]
     results = []
     for vendor in vendors:
         for workers in (int(w) for w in args.workers.split(",")):
