@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from designer.audit.access import events_for, sees_all_events
 from designer.audit.forms import KNOWN_ACTIONS, AuditFilterForm
+from designer.audit.trigger_facts import describe
 
 TEMPLATE = "audit/log.html"
 PAGE_SIZES = (25, 50, 100, 200)
@@ -46,6 +47,7 @@ def log(request: HttpRequest) -> HttpResponse:
         event.metadata_json = (
             json.dumps(event.metadata, ensure_ascii=False, sort_keys=True) if event.metadata else ""
         )
+        event.summary = describe(event.action, event.metadata, event.instance_id)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

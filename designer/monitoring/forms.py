@@ -43,12 +43,19 @@ class RunFilterForm(forms.Form):
         required=False, label="Started until", widget=forms.DateInput(attrs={"type": "date"})
     )
     business_key = forms.CharField(required=False, max_length=200, label="Business key")
+    trigger = forms.CharField(required=False, max_length=64, label="Trigger")
     sort = forms.ChoiceField(required=False, choices=RUN_SORTS, label="Sort")
 
-    def __init__(self, *args, processes=(), **kwargs):
+    def __init__(self, *args, processes=(), triggers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["process"].widget = forms.Select(
             choices=[("", "All processes"), *[(p.code, p.title) for p in processes]]
+        )
+        # A trigger key typed in the address that no version has still filters (to nothing).
+        typed = self.data.get("trigger", "") if self.is_bound else ""
+        keys = [*triggers, *([typed] if typed and typed not in triggers else [])]
+        self.fields["trigger"].widget = forms.Select(
+            choices=[("", "Any trigger"), *[(k, k) for k in keys]]
         )
 
     def clean(self):

@@ -6,7 +6,7 @@ be ``-``: no code can shadow them.
 
 from django.urls import path
 
-from designer.versions import compare, exports, library, lifecycle
+from designer.versions import compare, exports, library, lifecycle, pausing
 
 app_name = "versions"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("processes/<str:code>/", lifecycle.version_list, name="process_detail"),
     path("processes/<str:code>/versions/", lifecycle.version_list, name="list"),
     path("processes/<str:code>/compare/", compare.compare, name="compare"),
+    path("processes/<str:code>/pause/", pausing.pause, name="pause"),
+    path("processes/<str:code>/resume/", pausing.resume, name="resume"),
     path(VERSION + "publish/", lifecycle.publish, name="publish"),
     path(VERSION + "clone/", lifecycle.clone, name="clone"),
     path(VERSION + "rollback/", lifecycle.rollback, name="rollback"),

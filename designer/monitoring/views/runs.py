@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseStopPolling
 from designer.monitoring import access, graphs
 from designer.monitoring.forms import RunFilterForm, start_of
 from designer.monitoring.paging import capped_counts, paginate
+from designer.monitoring.trigger_history import fires_without_run, trigger_keys
 from engine import permissions
 from engine.models import (
     ActivityKind,
@@ -51,6 +52,8 @@ def _filter_runs(runs, filters: dict):
         runs = runs.filter(started_at__lt=start_of(filters["started_to"] + timedelta(days=1)))
     if filters.get("business_key"):
         runs = runs.filter(business_key=filters["business_key"])
+    if filters.get("trigger"):
+        runs = runs.filter(trigger_key=filters["trigger"])
     return runs
 
 
@@ -71,7 +74,7 @@ def _state_counts(runs, *, sees_all: bool) -> dict[str, tuple[int, bool]]:
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
     processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
-    form = RunFilterForm(request.GET or None, processes=processes)
+    form = RunFilterForm(request.GET or None, processes=processes, triggers=trigger_keys(processes))
     filters = form.values() if request.GET else {}
     runs = _filter_runs(permissions.listed_runs(request.user, request), filters)
     # Counts by state, the state filter left out so every state's count stays
@@ -99,6 +102,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "operator": permissions.can_manage(request.user),
         "monitor_allowed": permissions.may_monitor(request.user),
         "here": request.get_full_path(),
+        "trigger_fires": fires_without_run(request, filters["trigger"], filters.get("process", ""))
+        if filters.get("trigger")
+        else [],
     }
     template = "monitoring/run_list.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -134,6 +140,7 @@ def _listed(runs, *, oldest_first: bool):
         .only(
             "state",
             "business_key",
+            "trigger_key",
             "started_at",
             "ended_at",
             "process",
