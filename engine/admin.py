@@ -8,19 +8,26 @@ the admin behaves exactly like the designer and the API.
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from engine.errors import DefinitionError
 from engine.models import (
     Activity,
     AuditEvent,
+    DateEventFire,
     FrozenVersionError,
     Incident,
+    ModelEvent,
     Process,
     ProcessInstance,
+    ScheduleFire,
     Transition,
+    Trigger,
     Version,
     WebhookDelivery,
     WebhookEndpoint,
@@ -28,6 +35,7 @@ from engine.models import (
 )
 from engine.schemas import check_schema
 from engine.services import definitions as svc
+from engine.services import triggers as trigger_service
 from engine.services.singletons import check_singleton_key
 from engine.tenancy import tenant_id_for
 
@@ -121,9 +129,26 @@ class ProcessForm(forms.ModelForm):
 @admin.register(Process)
 class ProcessAdmin(admin.ModelAdmin):
     form = ProcessForm
-    list_display = ("code", "title", "published", "created_at")
+    list_display = ("code", "title", "published", "paused", "created_at")
+    list_filter = ("paused",)
     search_fields = ("code", "title", "description")
-    readonly_fields = ("created_at", "created_by")
+    readonly_fields = ("created_at", "created_by", "paused")
+    actions = ["pause_processes", "resume_processes"]
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("engine.publish_process")
+
+    @admin.action(description="Pause the selected processes' triggers", permissions=["publish"])
+    def pause_processes(self, request, queryset):
+        for process in queryset:
+            trigger_service.set_paused(process, True, user=request.user)  # audited
+        messages.success(request, f"Paused {queryset.count()} process(es): triggers stop firing.")
+
+    @admin.action(description="Resume the selected processes' triggers", permissions=["publish"])
+    def resume_processes(self, request, queryset):
+        for process in queryset:
+            trigger_service.set_paused(process, False, user=request.user)  # audited
+        messages.success(request, f"Resumed {queryset.count()} process(es).")
 
     @admin.display(description="published version")
     def published(self, process: Process) -> str:
@@ -228,6 +253,61 @@ class TransitionAdmin(DraftOnlyAdmin):
             messages.warning(request, f"Condition kept as typed: {warning}")
 
 
+class TriggerForm(forms.ModelForm):
+    """The service's check (``check_trigger``), its message next to the field it names."""
+
+    class Meta:
+        model = Trigger
+        fields = ("version", "key", *trigger_service.TRIGGER_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("version") or getattr(self.instance, "version", None)
+        if version is not None and not version.is_draft:
+            raise ValidationError(str(FrozenVersionError(version)))
+        if self.errors:
+            return cleaned
+        # The instance takes the form's values only after clean(): check a copy that has them.
+        probe = copy.copy(self.instance)
+        for name, value in cleaned.items():
+            setattr(probe, name, value)
+        try:
+            trigger_service.check_trigger(probe)
+        except DefinitionError as exc:
+            field = exc.field if exc.field in self.fields else None
+            self.add_error(field, exc.message)
+        return cleaned
+
+
+@admin.register(Trigger)
+class TriggerAdmin(DraftOnlyAdmin):
+    """A draft's triggers, written through the trigger services like every other door."""
+
+    form = TriggerForm
+    list_display = ("key", "kind", "version", "cron", "timezone", "model", "signal")
+    list_filter = ("kind", "version__status")
+    search_fields = ("key", "version__process__code", "model", "signal")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version", "key", "kind") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: getattr(obj, name) for name in trigger_service.TRIGGER_FIELDS}
+        if change:
+            stored = Trigger.objects.get(pk=obj.pk)
+            trigger_service.update_trigger(stored, user=request.user, **fields)
+            return
+        created = trigger_service.add_trigger(obj.version, obj.key, user=request.user, **fields)
+        obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        trigger_service.delete_trigger(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for trigger in queryset.select_related("version"):
+            trigger_service.delete_trigger(trigger, user=request.user)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Runtime rows change only through the engine's services."""
 
@@ -283,3 +363,28 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("message_id", "endpoint", "state", "attempts", "last_status_code", "created_at")
     list_filter = ("state",)
+
+
+@admin.register(ScheduleFire)
+class ScheduleFireAdmin(ReadOnlyAdmin):
+    """Armed schedules (runtime state): publish arms, retire or rollback disarms."""
+
+    list_display = ("trigger", "process", "due_at", "last_fired_at", "fires")
+    search_fields = ("trigger__key", "process__code")
+
+
+@admin.register(ModelEvent)
+class ModelEventAdmin(ReadOnlyAdmin):
+    """The model_event outbox: dispatched by a worker, or by the reconciler's sweep."""
+
+    list_display = ("pk", "trigger", "event", "model", "record_pk", "created_at", "dispatched_at")
+    list_filter = ("event", ("dispatched_at", admin.EmptyFieldListFilter))
+    search_fields = ("trigger__key", "model", "record_pk")
+
+
+@admin.register(DateEventFire)
+class DateEventFireAdmin(ReadOnlyAdmin):
+    """Armed date events (runtime state): one per trigger and record, moved with the date."""
+
+    list_display = ("trigger", "process", "record_pk", "due_at")
+    search_fields = ("trigger__key", "process__code", "record_pk")
