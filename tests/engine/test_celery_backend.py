@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from engine import checks
-from engine.models import WorkItemState
+from engine.models import RunState, WorkItemState
 from engine.services import runtime
 from tests.engine.celery_support import celery_queue, take_messages  # noqa: F401
 from tests.engine.conftest import deploy
@@ -79,6 +79,30 @@ def test_a_redelivered_message_is_told_apart():
     assert not redelivered(SimpleNamespace(delivery_info=None))
 
 
+def test_the_celery_tasks_run_a_step_its_chain_and_an_action(db, settings, bob):
+    """Called as a worker calls them (in-process here; the workers' test is test_celery_pg)."""
+    from engine import celery_backend
+
+    settings.WAYMARK_SCHEDULER_BACKEND = "celery"  # (inside the test's transaction: never sent)
+    deploy(
+        [
+            {"key": "a", "kind": "automatic", "handler": "test.add_one"},
+            {"key": "b", "kind": "automatic", "handler": "test.add_one"},
+            {"key": "h", "kind": "human", "allowed_users": ["bob"], "outcomes": ["OK"]},
+        ],
+        ["start>a", "a>b", "b>h", "h>end"],
+        code="celerytasks",
+    )
+    run = runtime.start_run("celerytasks")
+    item = run.workitems.get(activity_key="a")
+    assert celery_backend.run_workitem(item.pk, item.lock_version) == 2  # a, then b inline
+    assert celery_backend.run_workitem(item.pk, item.lock_version) == 0  # a duplicate
+    human = run.workitems.get(activity_key="h")
+    celery_backend.workitem_action(human.pk, "complete", {"outcome": "OK"})
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETED and run.data["n"] == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_started_run_sends_its_step_by_id_after_commit(settings, celery_queue):  # noqa: F811
     settings.WAYMARK_SCHEDULER_BACKEND = "celery"
@@ -109,3 +133,12 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(settings, celery_queue)
         runtime.start_run("celeryrollback")
         raise RuntimeError("the caller changed its mind")
     assert take_messages(celery_queue) == []
+
+
+def test_celery_beat_runs_the_scans_django_q2_schedules():
+    from engine.runtime.scheduler import PERIODIC
+
+    beat = celery.current_app.conf.beat_schedule
+    assert {name: (beat[name]["task"], beat[name]["schedule"]) for name in PERIODIC} == {
+        name: (func, 60.0 * minutes) for name, (func, minutes) in PERIODIC.items()
+    }
