@@ -9,6 +9,7 @@ raises DefinitionFileError and nothing is written.
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from engine.bpmn.mapping import BPMN, BPMNDI, DC, code_from_id, local, q
+from engine.bpmn.mapping import BPMN, BPMNDI, DC, code_from_id, local, q, quoted
 from engine.bpmn.nodes import (
     Names,
     Skipped,
@@ -35,6 +36,8 @@ QUIET_PROCESS_CHILDREN = {"documentation", "extensionElements", "sequenceFlow"}
 # Root elements read for what flow nodes refer to, or that hold no behaviour.
 QUIET_ROOT_CHILDREN = {"process", "collaboration", "message", "signal", "BPMNDiagram"}
 _KEY = re.compile(KEY_PATTERN)
+# Farther than this from the origin a shape is a broken file, not a diagram: it is left unplaced.
+MAX_COORDINATE = 1e7
 
 
 @dataclass
@@ -67,7 +70,7 @@ def read(text: str | bytes) -> BpmnFile:
     if root.tag != q(BPMN, "definitions"):
         namespace, name = local(root.tag)
         where = namespace or "no"
-        message = f"not a BPMN 2.0 file: the root element is {name!r} ({where} namespace)"
+        message = f"not a BPMN 2.0 file: the root element is {quoted(name)} ({where} namespace)"
         raise DefinitionFileError([{"loc": "", "message": message}])
     skipped: list[Skipped] = []
     names = Names(
@@ -178,7 +181,7 @@ def _transitions(process: ET.Element, carried: set[str], skipped: list[Skipped])
             flow.get(end, "") for end in ("sourceRef", "targetRef") if flow.get(end) not in carried
         ]
         if missing:
-            reason = f"it joins {missing[0]!r}, which is not carried over"
+            reason = f"it joins {quoted(missing[0])}, which is not carried over"
             skipped.append(Skipped(flow.get("id", ""), "sequenceFlow", reason))
             continue
         transition = read_transition(flow, defaults, skipped)
@@ -202,8 +205,9 @@ def _place(root: ET.Element, activities: list[dict]) -> None:
             x, y, width, height = (float(box.get(a, "")) for a in ("x", "y", "width", "height"))
         except ValueError:
             continue
-        activity["x"] = round(x + width / 2, 3)
-        activity["y"] = round(y + height / 2, 3)
+        centre = (x + width / 2, y + height / 2)
+        if all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for c in centre):
+            activity["x"], activity["y"] = (round(c, 3) for c in centre)
 
 
 def _check_keys(activities: list[dict], transitions: list[dict]) -> None:
@@ -213,7 +217,7 @@ def _check_keys(activities: list[dict], transitions: list[dict]) -> None:
         key = item["key"]
         if not isinstance(key, str) or not _KEY.match(key):
             message = (
-                f"the id {key!r} cannot be a Waymark key (letters, digits, _ . -, "
+                f"the id {quoted(str(key))} cannot be a Waymark key (letters, digits, _ . -, "
                 "at most 64 characters, not starting with a digit)"
             )
             problems.append({"loc": item.get("_id", str(key)), "message": message})

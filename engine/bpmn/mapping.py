@@ -22,7 +22,8 @@ BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"  # Camunda 7
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"  # Camunda 8
 WAYMARK = "urn:waymark:bpmn:1"
 
 PREFIXES = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "waymark": WAYMARK}
@@ -139,14 +140,14 @@ def waymark_duration(text: str) -> str:
     match = _ISO_DURATION.match(text.strip().upper())
     if match is None or text.strip().upper() in {"P", "PT"} or text.strip().upper().endswith("T"):
         raise DurationError(
-            f"{text.strip()!r} is not an ISO 8601 duration in weeks, days, hours, minutes "
+            f"{quoted(text)} is not an ISO 8601 duration in weeks, days, hours, minutes "
             "or seconds (e.g. PT2H, P3D)"
         )
     seconds = sum(int(value) * UNITS[unit] for unit, value in match.groupdict().items() if value)
     for letter in ("w", "d", "h", "m", "s"):
         if seconds and seconds % UNITS[letter] == 0:
             return normalize_duration(f"{seconds // UNITS[letter]}{letter}")
-    raise DurationError(f"{text.strip()!r} is a zero duration")
+    raise DurationError(f"{quoted(text)} is a zero duration")
 
 
 # Conditions and expressions --------------------------------------------------------
@@ -165,6 +166,12 @@ def unwrap_expression(text: str) -> tuple[str, bool]:
 
 def is_bare_name(text: str) -> bool:
     return bool(_BARE_NAME.match(text))
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """Text from a file, quoted for a message and cut short (files may hold anything)."""
+    text = text.strip()
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def code_from_id(process_id: str) -> str:

@@ -21,10 +21,12 @@ from engine.bpmn.mapping import (
     STANDARD_ACTIVITY_FIELDS,
     STANDARD_TRANSITION_FIELDS,
     WAYMARK,
+    ZEEBE,
     code_from_id,
     is_bare_name,
     local,
     q,
+    quoted,
     unwrap_expression,
     waymark_duration,
 )
@@ -35,6 +37,8 @@ from engine.definition_format import ActivitySpec
 # Every other field of the file format travels in waymark:field (new fields too).
 ACTIVITY_EXTENSION_FIELDS = set(ActivitySpec.model_fields) - STANDARD_ACTIVITY_FIELDS
 TRANSITION_EXTENSION_FIELDS = {"key", "priority", "default"}
+# Other tools' extensions that are read into Waymark fields (so not listed as left out).
+READ_EXTENSIONS = {(ZEEBE, "taskDefinition")}
 EVENT_DEFINITIONS = {
     "timerEventDefinition",
     "messageEventDefinition",
@@ -76,13 +80,15 @@ def waymark_fields(element: ET.Element, skipped: list[Skipped], allowed: set[str
     for extensions in element.findall(q(BPMN, "extensionElements")):
         for child in extensions:
             namespace, name = local(child.tag)
+            if (namespace, name) in READ_EXTENSIONS:
+                continue
             if namespace != WAYMARK or name != "field":
                 skipped.append(Skipped(element_id, name, "extension not used by Waymark"))
                 continue
             field = child.get("name", "")
             try:
                 value = json.loads(child.text or "")
-            except ValueError:
+            except (ValueError, RecursionError):
                 skipped.append(Skipped(element_id, f"waymark:field {field}", "not JSON"))
                 continue
             if field not in allowed:
@@ -156,7 +162,7 @@ def _user_task(element: ET.Element, names: Names, skipped: list[Skipped]) -> dic
             check_path(path)
             fields["assignee"] = path
         except ConditionError:
-            reason = f"assignee {assignee!r} is not a data path (e.g. data.manager)"
+            reason = f"assignee {quoted(assignee)} is not a data path (e.g. data.manager)"
             skipped.append(Skipped(element.get("id", ""), "camunda:assignee", reason))
     return fields
 
@@ -165,6 +171,9 @@ def _service_task(element: ET.Element, names: Names, skipped: list[Skipped]) -> 
     topic = element.get(q(CAMUNDA, "topic"))
     if topic:
         return {"handler": topic.strip()}
+    job = element.find(f"{q(BPMN, 'extensionElements')}/{q(ZEEBE, 'taskDefinition')}")
+    if job is not None and job.get("type", "").strip():
+        return {"handler": job.get("type", "").strip()}  # a Camunda 8 job worker's type
     for attribute in ("class", "delegateExpression", "expression"):
         if element.get(q(CAMUNDA, attribute)):
             reason = "Java and expression delegates do not run in Waymark: set a handler"
@@ -243,14 +252,14 @@ def _condition(flow_id: str, text: str, skipped: list[Skipped]) -> str:
         normalized = normalize(inner)
     except ConditionError as exc:
         reason = (
-            f"condition {text.strip()!r} is not a Waymark condition ({exc}); kept as text, "
+            f"condition {quoted(text)} is not a Waymark condition ({exc}); kept as text, "
             "which is compared with the outcome (docs/conditions.md)"
         )
         skipped.append(Skipped(flow_id, "conditionExpression", reason))
         return inner
     if wrapped and is_bare_name(inner):
         reason = (
-            f"{text.strip()!r} tests a variable in Camunda; Waymark reads it as the "
+            f"{quoted(text)} tests a variable in Camunda; Waymark reads it as the "
             f"outcome test {normalized!r}"
         )
         skipped.append(Skipped(flow_id, "conditionExpression", reason))

@@ -201,3 +201,41 @@ def test_only_one_process_is_imported_and_the_others_are_listed():
     version, skipped = import_bpmn(two)
     assert version.process.code == "b"
     assert [(s.element_id, s.element_type) for s in skipped] == [("A", "process")]
+
+
+def test_a_camunda_8_job_type_becomes_the_handler():
+    xml = minimal(
+        '<bpmn:serviceTask id="charge"><bpmn:extensionElements>'
+        '<zeebe:taskDefinition xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
+        'type="payments.charge" retries="3"/>'
+        "</bpmn:extensionElements></bpmn:serviceTask>"
+    )
+    bpmn = read(xml)
+    assert bpmn.definition["activities"][0]["handler"] == "payments.charge"
+    assert bpmn.skipped == []
+
+
+def test_shapes_placed_out_of_this_world_leave_the_activity_unplaced():
+    xml = minimal('<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>').replace(
+        "</bpmn:definitions>",
+        '<bpmndi:BPMNDiagram xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+        'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"><bpmndi:BPMNPlane bpmnElement="P">'
+        '<bpmndi:BPMNShape bpmnElement="s"><dc:Bounds x="NaN" y="1" width="1" height="1"/>'
+        "</bpmndi:BPMNShape>"
+        '<bpmndi:BPMNShape bpmnElement="e"><dc:Bounds x="1e308" y="1e308" width="1e308" '
+        'height="1"/></bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>'
+        "</bpmn:definitions>",
+    )
+    version, _ = import_bpmn(xml)
+    assert list(version.activities.values_list("x", "y")) == [(None, None), (None, None)]
+
+
+def test_a_waymark_field_nested_too_deeply_is_listed_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000
+    xml = minimal(
+        '<bpmn:userTask id="u"><bpmn:extensionElements>'
+        f'<waymark:field xmlns:waymark="urn:waymark:bpmn:1" name="roles">{deep}</waymark:field>'
+        "</bpmn:extensionElements></bpmn:userTask>"
+    )
+    bpmn = read(xml)
+    assert [(s.element_id, s.reason) for s in bpmn.skipped] == [("u", "not JSON")]
