@@ -48,6 +48,7 @@ from engine.core.conditions.records import record_condition_holds
 from engine.core.record_values import resolve_data
 from engine.core.triggers import parse_offset
 from engine.models import DateEventFire, Process, Trigger, VersionStatus
+from engine.runtime.record_snapshots import record_of
 from engine.runtime.trigger_starts import start_for_trigger
 
 log = logging.getLogger("engine.triggers")
@@ -156,20 +157,17 @@ def place(trigger: Armed, record_pk: str, due: datetime | None, now: datetime) -
     elif due <= now:
         # Moved into the past: removed. The same (overdue, not yet fired) time is kept.
         rows.exclude(due_at=due).delete()
-    elif not rows.update(due_at=due):
-        DateEventFire.objects.bulk_create(
-            [
-                DateEventFire(
-                    trigger_id=trigger.trigger_id,
-                    process_id=trigger.process_id,
-                    record_pk=record_pk,
-                    due_at=due,
-                )
-            ],
-            update_conflicts=True,
-            unique_fields=["trigger", "record_pk"],
-            update_fields=["due_at"],
-        )
+    elif not rows.update(due_at=due) and _still_armed(trigger):
+        _write([_row(trigger, record_pk, due)])
+
+
+def _still_armed(trigger: Armed) -> bool:
+    # The cache may be a few seconds old: a row for a trigger retired (or deleted) since
+    # would fail the record's own transaction on its foreign key, so look first.
+    published = Trigger.objects.filter(
+        pk=trigger.trigger_id, version__status=VersionStatus.PUBLISHED
+    )
+    return published.exists()
 
 
 # Arming and disarming ---------------------------------------------------------------------
@@ -328,20 +326,4 @@ def _skipped(trigger: Trigger, facts: dict[str, Any]) -> None:
 def _record(trigger: Trigger, record_pk: str) -> dict[str, Any] | None:
     model = apps.get_model(trigger.model)
     instance = model._default_manager.filter(pk=record_pk).first()
-    return None if instance is None else record_values(instance)
-
-
-def record_values(instance: models.Model) -> dict[str, Any]:
-    """The record as trigger conditions and data see it: JSON values by field name."""
-    values: dict[str, Any] = {"pk": _json(instance.pk)}
-    for field in instance._meta.concrete_fields:
-        values[field.name] = _json(field.value_from_object(instance))
-    return values
-
-
-def _json(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, date | datetime | time):
-        return value.isoformat()
-    return str(value)
+    return None if instance is None else record_of(instance)

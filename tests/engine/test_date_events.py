@@ -68,6 +68,14 @@ def trigger_events(code="reminders"):
     )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The armed-trigger cache is per process: a rolled-back test's triggers must not leak."""
+    date_events.forget()
+    yield
+    date_events.forget()
+
+
 @pytest.fixture
 def at(time_machine):
     def move(moment):
@@ -261,7 +269,7 @@ def test_retire_and_rollback_disarm_and_rearm(wm, at):
 def test_many_records_are_armed_by_a_worker_task(wm, at, monkeypatch):
     monkeypatch.setattr(date_events, "INLINE_RECORDS", 2)
     users = [guest(f"u{i}", login=LOGIN + timedelta(minutes=i)) for i in range(4)]
-    date_process()  # the task runs when the publish commits (the immediate backend here)
+    wm.run(date_process)  # the task runs when the publish commits (immediate backend here)
     assert DateEventFire.objects.count() == 4
     assert row_of(users[3]).due_at == LOGIN + timedelta(minutes=3) - timedelta(hours=1)
 
