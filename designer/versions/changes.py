@@ -12,8 +12,11 @@ import re
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
+from designer.trigger_words import cron_words, offset_words
 from engine.core.diff import ElementChange, VersionDiff
 from engine.core.graph import Graph
+from engine.core.triggers import KIND_FIELDS
+from engine.core.triggers import Trigger as TriggerSpec
 
 SYMBOLS = {"added": "+", "removed": "−", "changed": "✎", "moved": "⇢"}
 CHANGES = ("added", "removed", "changed", "moved")
@@ -24,6 +27,13 @@ FIELD_LABELS = {
     "retry": "retry policy",
     "source": "from",
     "target": "to",
+    # Trigger fields (every kind's)
+    "timezone": "time zone",
+    "on": "on events",
+    "watch": "watched fields",
+    "concurrency": "while a run is active",
+    "data": "run data",
+    "signal": "signal name",
 }
 
 
@@ -86,10 +96,49 @@ def routes(*graphs: Graph) -> dict[str, str]:
     return found
 
 
-def change_rows(diff: VersionDiff, route_of: dict[str, str] | None = None) -> list[ChangeRow]:
+def _trigger_value(name: str, value: Any) -> str:
+    """A trigger field as people read it: a cron or an offset also in words."""
+    shown = show_value(value)
+    if name == "cron" and value and cron_words(value):
+        return f"{value} ({cron_words(value)})"
+    if name == "offset" and value:
+        return f"{value} ({offset_words(value, 'the date')})"
+    return shown
+
+
+def _trigger_fields(change: ElementChange, trigger: TriggerSpec | None) -> list[FieldRow]:
+    """A changed trigger's fields; an added or removed one's fields of its kind."""
+    if change.fields or trigger is None:
+        pairs = [(f.field, f.old, f.new) for f in change.fields]
+    else:
+        names = ("kind", *KIND_FIELDS.get(trigger.kind, ()))
+        values = [(name, getattr(trigger, name)) for name in names]
+        added = change.change == "added"
+        pairs = [(n, None, v) if added else (n, v, None) for n, v in values]
+    return [
+        FieldRow(
+            field=name,
+            label=FIELD_LABELS.get(name, name.replace("_", " ")),
+            old=_trigger_value(name, old),
+            new=_trigger_value(name, new),
+            layout_only=False,
+        )
+        for name, old, new in pairs
+    ]
+
+
+def change_rows(
+    diff: VersionDiff,
+    route_of: dict[str, str] | None = None,
+    triggers: dict[str, TriggerSpec] | None = None,
+) -> list[ChangeRow]:
+    """The table's rows; ``triggers`` (by key, either side) give added or removed ones' fields."""
     route_of = route_of or {}
     rows = []
     for change in sorted(diff.changes, key=_order):
+        if change.element == "trigger":
+            rows.append(_trigger_row(change, (triggers or {}).get(change.key)))
+            continue
         route = route_of.get(change.key, "") if change.element == "transition" else ""
         rows.append(
             ChangeRow(
@@ -113,6 +162,18 @@ def change_rows(diff: VersionDiff, route_of: dict[str, str] | None = None) -> li
             )
         )
     return rows
+
+
+def _trigger_row(change: ElementChange, trigger: TriggerSpec | None) -> ChangeRow:
+    return ChangeRow(
+        element="trigger",
+        key=change.key,
+        name=change.name or change.key,
+        change=change.change,
+        symbol=SYMBOLS[change.change],
+        anchor=anchor_for("trigger", change.key),
+        fields=_trigger_fields(change, trigger),
+    )
 
 
 def _order(change: ElementChange) -> tuple:

@@ -11,6 +11,7 @@ from designer.versions import changes
 from designer.versions.access import fragment_status, process_for
 from engine.models import Version, VersionStatus
 from engine.services import definitions
+from engine.services.triggers import core_triggers
 
 TEMPLATE = "versions/compare.html"
 
@@ -82,7 +83,7 @@ def compare(request: HttpRequest, code: str) -> HttpResponse:
         shown = full.without_layout() if hide_layout else full
         route_of = changes.routes(old.to_graph(), new.to_graph())
         context.update(
-            rows=changes.change_rows(shown, route_of),
+            rows=changes.change_rows(shown, route_of, {**core_triggers(old), **core_triggers(new)}),
             summary=changes.summary(shown),
             hidden_moves=full.summary["moved"] if hide_layout else 0,
             same=old.pk == new.pk,

@@ -29,6 +29,7 @@ from engine import permissions
 from engine.core.validation import has_errors
 from engine.models import FrozenVersionError, Version, VersionStatus
 from engine.services import definitions
+from engine.services.triggers import core_triggers
 
 LIST_TEMPLATE = "versions/versions.html"
 ACTION_TEMPLATE = "versions/action.html"
@@ -90,7 +91,8 @@ def _publish_review(version: Version) -> dict:
     if published is not None:
         diff = definitions.diff_versions(published, version)
         route_of = changes.routes(published.to_graph(), version.to_graph())
-        review["rows"] = changes.change_rows(diff, route_of)
+        both = {**core_triggers(published), **core_triggers(version)}
+        review["rows"] = changes.change_rows(diff, route_of, both)
         review["summary"] = changes.summary(diff)
     return review
 

@@ -100,3 +100,49 @@ def test_pausing_needs_the_publish_permission(django_user_model):
     client.force_login(django_user_model.objects.create_user("vic", password="pw-vic-1234"))
     assert client.post("/processes/nightly/pause/").status_code == 403
     assert not Process.objects.get(code="nightly").paused
+
+
+def test_the_compare_page_shows_every_kinds_fields_in_words(admin):
+    from engine.models import Trigger
+
+    process = svc.create_process("guests", "Guest journey")
+    v1 = process.versions.get()
+    trigger_service.add_trigger(
+        v1, "nightly", kind="schedule", cron="30 7 * * *", timezone="Asia/Tehran"
+    )
+    svc.publish(v1)
+    v2 = svc.clone(v1)
+    trigger_service.delete_trigger(v2.triggers.get(key="nightly"))
+    # Rows of kinds whose runtime may not be built yet, written as the file would hold them.
+    Trigger.objects.create(
+        version=v2,
+        key="vip_created",
+        kind="model_event",
+        model="auth.Group",
+        on=["create", "update"],
+        watch=["name"],
+        condition="record.name == 'vip'",
+    )
+    Trigger.objects.create(
+        version=v2,
+        key="before_due",
+        kind="date_event",
+        model="auth.User",
+        date_field="last_login",
+        offset="-1h",
+    )
+    Trigger.objects.create(version=v2, key="go", kind="signal", signal="guest.arrived")
+    body = html.unescape(admin.get("/processes/guests/compare/", {"a": 1, "b": 2}).content.decode())
+    for text in (
+        "30 7 * * * (At 07:30)",
+        "Asia/Tehran",
+        "on events",
+        "create, update",
+        "watched fields",
+        "record.name == 'vip'",
+        "last_login",
+        "-1h (1 hour before the date)",
+        "signal name",
+        "guest.arrived",
+    ):
+        assert text in body, text
