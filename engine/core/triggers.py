@@ -43,7 +43,7 @@ __all__ = [
 
 KINDS = ("schedule", "model_event", "date_event", "signal")
 # Kinds named by the format whose runtime is not built yet: refused with a clear message.
-UNSUPPORTED_KINDS: tuple[str, ...] = ("model_event", "signal")
+UNSUPPORTED_KINDS: tuple[str, ...] = ()
 CONCURRENCY = ("allow", "skip")
 MODEL_EVENTS = ("create", "update", "delete")
 # The fields each kind may set; any other field set on a trigger of that kind is an error.

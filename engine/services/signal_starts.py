@@ -6,8 +6,9 @@ a run, through ``engine.runtime.trigger_starts.start_for_trigger`` (skip,
 singleton key, audit events ``trigger.fired/skipped/failed`` with the signal
 and its correlation). The run's data is the trigger's data with the signal's
 payload merged over it (the payload wins on the same key). A signal that
-started (or joined) at least one run is used up; one that started nothing
-(no such trigger, or every start skipped or failed) is kept as usual.
+started at least one new run is used up. One that started none (no such
+trigger, every start skipped or failed, or the singleton key joined an
+active run) is kept as usual, so a joined run that waits for it takes it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from engine.models import Trigger, VersionStatus
 from engine.runtime.trigger_starts import start_for_trigger
 
 
-def start_runs(name: str, payload: dict[str, Any] | None, correlation: str, reach: str | None):
-    """Start a run for each armed signal trigger named ``name``; the runs' ids."""
+def start_runs(
+    name: str, payload: dict[str, Any] | None, correlation: str, reach: str | None
+) -> list[int]:
+    """Start a run for each armed signal trigger named ``name``; the new runs' ids."""
     triggers = Trigger.objects.filter(
         kind="signal",
         signal=name,
@@ -33,6 +36,6 @@ def start_runs(name: str, payload: dict[str, Any] | None, correlation: str, reac
         data = {**(trigger.data or {}), **(payload or {})}
         facts = {"signal": name, "correlation": correlation}
         result = start_for_trigger(trigger, data, facts)
-        if result.run is not None and result.run.pk not in started:
+        if result.outcome == "started" and result.run is not None:
             started.append(result.run.pk)
     return started

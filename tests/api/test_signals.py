@@ -28,7 +28,12 @@ def test_a_signal_wakes_the_run_it_correlates_with(api, waiting_run):
         format="json",
     )
     assert answer.status_code == 200
-    assert answer.json() == {"woken": [waiting_run.pk], "kept": False, "pending_signal": None}
+    assert answer.json() == {
+        "woken": [waiting_run.pk],
+        "started": [],
+        "kept": False,
+        "pending_signal": None,
+    }
     waiting_run.refresh_from_db()
     assert (waiting_run.status, waiting_run.data["paid"]) == ("SUCCEEDED", True)
 

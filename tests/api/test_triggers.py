@@ -46,7 +46,7 @@ def test_add_list_change_delete_a_trigger_of_a_draft(designer):
     [
         ({"cron": "every day"}, "cron", "invalid cron 'every day'"),
         ({"timezone": "Asia/Nowhere"}, "timezone", "unknown time zone 'Asia/Nowhere'"),
-        ({"kind": "model_event"}, "kind", "trigger kind 'model_event' is not supported yet"),
+        ({"kind": "model_event"}, "cron", "a model_event trigger has no field 'cron'"),
         ({"concurrency": "queue"}, "concurrency", "concurrency must be 'allow' or 'skip'"),
         ({"key": "no spaces"}, "key", ""),
     ],

@@ -241,7 +241,7 @@ def test_triggers_are_frozen_with_their_version(wm):
         ({"cron": "61 7 * * *"}, "invalid cron '61 7 * * *'"),
         ({"cron": "30 7 * *"}, "write five fields"),
         ({"timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
-        ({"kind": "model_event"}, "trigger kind 'model_event' is not supported yet"),
+        ({"kind": "model_event"}, "a model_event trigger has no field 'cron'"),
         ({"concurrency": "never"}, "concurrency must be 'allow' or 'skip'"),
         ({"data": [1, 2]}, "data must be a JSON object"),
     ],
@@ -273,14 +273,16 @@ def test_the_issue_file_imports_with_its_schedule_trigger(wm):
     assert ScheduleFire.objects.filter(trigger=trigger).exists()
 
 
-def test_the_issue_file_with_other_trigger_kinds_is_refused_clearly(wm):
+def test_the_issue_file_imports_with_every_trigger_kind(wm):
+    # model_event: tests/engine/test_model_events*.py; date_event: test_date_events.py
     text = ISSUE_YAML % {"others": OTHER_TRIGGERS}
-    with pytest.raises(DefinitionFileError) as caught:
-        transfer.import_text(text, filename="g.yaml", publish_it=True)
-    problems = {p["loc"]: p["message"] for p in caught.value.problems}
-    assert problems["triggers[1]"].startswith("trigger kind 'model_event' is not supported yet")
-    assert "triggers[2]" not in problems  # date_event is built (tests/engine/test_date_events.py)
-    assert not Trigger.objects.exists()
+    version = transfer.import_text(text, filename="g.yaml", publish_it=True)
+    keys = set(version.triggers.values_list("key", "kind"))
+    assert keys == {
+        ("nightly", "schedule"),
+        ("vip_created", "model_event"),
+        ("before_due", "date_event"),
+    }
 
 
 def test_export_round_trips_triggers(wm):
