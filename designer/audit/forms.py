@@ -29,6 +29,8 @@ KNOWN_ACTIONS = [
     "workitem.completed",
     "workitem.failed",
     "workitem.timed_out",
+    "workitem.timer_moved",
+    "workitem.timer_not_moved",
     "workitem.fallen_out",
     "workitem.retried",
     "workitem.compensated",
