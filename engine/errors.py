@@ -15,6 +15,8 @@ WaymarkError               base; ``str(exc)`` and ``.message`` are for people
     Conflict               someone else got there first, or the state
                            moved on (completed twice, stale version)  409 conflict
       RunNotActive         suspended, failed, finished or cancelled   409 run_not_active
+      RunsCannotMove       moving runs to another version refused:
+                           a waiting activity has no place there      409 runs_cannot_move
     IdempotencyKeyReused an Idempotency-Key sent again with another
                            start body                                 422 idempotency_key_reused
     NotAllowed             this user may not do that; also a Django
@@ -110,6 +112,23 @@ class Conflict(EngineError):
 
 class RunNotActive(Conflict):
     code = "run_not_active"
+
+
+class RunsCannotMove(Conflict):
+    """Moving runs to another version refused as a whole; ``.problems`` says where and why."""
+
+    code = "runs_cannot_move"
+
+    def __init__(self, problems: list[dict[str, str]]):
+        self.problems = problems
+        super().__init__(
+            f"No run was moved: {len(problems)} problem(s). "
+            + "; ".join(f"{p['path']}: {p['message']}" for p in problems[:5])
+        )
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [{"path": p["path"], "message": p["message"]} for p in self.problems]
 
 
 class IdempotencyKeyReused(EngineError):
