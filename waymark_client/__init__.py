@@ -14,12 +14,13 @@ See docs/client.md.
 from waymark_client.errors import (
     ExecutionNotFoundError,
     InvalidWorkflowArgumentsError,
+    TaskNotFoundError,
     WaymarkClientError,
     WorkflowConfigurationError,
     WorkflowExecutionError,
     WorkflowNotFoundError,
 )
-from waymark_client.execution import Execution, ExecutionStatus
+from waymark_client.execution import Execution, ExecutionStatus, SignalResult, Task
 from waymark_client.workflow import Workflow
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "ExecutionNotFoundError",
     "ExecutionStatus",
     "InvalidWorkflowArgumentsError",
+    "SignalResult",
+    "Task",
+    "TaskNotFoundError",
     "WaymarkClientError",
     "Workflow",
     "WorkflowConfigurationError",

@@ -29,13 +29,19 @@ class InvalidWorkflowArgumentsError(WaymarkClientError):
 class WorkflowExecutionError(WaymarkClientError):
     """Anything else that kept Waymark from doing it (unreachable server, refused, ...).
 
-    ``status`` is the HTTP status when there was one.
+    ``status`` is the HTTP status when there was one, ``code`` Waymark's error
+    code (``run_not_active``, ``permission_denied``, ...).
     """
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, code: str = ""):
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 class ExecutionNotFoundError(WorkflowExecutionError):
     """No run with this id of this workflow (that you may see)."""
+
+
+class TaskNotFoundError(WorkflowExecutionError):
+    """No task with this id (that you may see)."""

@@ -10,6 +10,7 @@ import requests
 from waymark_client.errors import (
     ExecutionNotFoundError,
     InvalidWorkflowArgumentsError,
+    TaskNotFoundError,
     WorkflowConfigurationError,
     WorkflowExecutionError,
     WorkflowNotFoundError,
@@ -33,27 +34,77 @@ class HttpTransport:
             {"Authorization": f"Token {str(token).strip()}", "Accept": "application/json"}
         )
 
-    # The three calls the Workflow needs --------------------------------------------------
+    # Runs ------------------------------------------------------------------------------
 
-    def start(self, process_code: str, data: dict, business_key: str = "") -> dict:
+    def start(
+        self,
+        process_code: str,
+        data: dict,
+        business_key: str = "",
+        *,
+        wait: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict:
         body = {"process": process_code, "data": data, "business_key": business_key}
-        return self._call("POST", "runs/", json=body)
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._call("POST", "runs/", json=body, headers=headers, wait=wait)
 
-    def run(self, process_code: str, run_id: int) -> dict:
-        run = self._call("GET", f"runs/{int(run_id)}/", missing=f"There is no run {run_id}.")
+    def run(self, process_code: str, run_id: int, *, wait: float | None = None) -> dict:
+        missing = f"There is no run {run_id}."
+        run = self._call("GET", f"runs/{int(run_id)}/", missing=missing, wait=wait)
         if run.get("process") != process_code:
             raise ExecutionNotFoundError(f"Run {run_id} is not a run of {process_code!r}.", 404)
         return run
 
+    def cancel(self, process_code: str, run_id: int, reason: str = "") -> dict:
+        self.run(process_code, run_id)  # only a run of this workflow
+        path = f"runs/{int(run_id)}/cancel/"
+        return self._call("POST", path, json={"reason": reason}, missing=f"No run {run_id}.")
+
     def console_url(self, process_code: str, run_id: int) -> str:
         return self.run(process_code, run_id)["url"]
 
+    # Signals and tasks --------------------------------------------------------------------
+
+    def signal(self, name: str, payload: dict, correlation: Any = None) -> dict:
+        body = {"name": name, "payload": payload, "correlation": correlation}
+        return self._call("POST", "signals/", json=body)
+
+    def tasks(self, params: dict[str, Any]) -> list[dict]:
+        """Every page of the workitems list for ``params``."""
+        found: list[dict] = []
+        page = 1
+        while True:
+            answer = self._call("GET", "workitems/", params={**params, "page": page})
+            found += answer.get("results") or []
+            if not answer.get("next"):
+                return found
+            page += 1
+
+    def complete(self, task_id: int, body: dict) -> dict:
+        path = f"workitems/{int(task_id)}/complete/"
+        missing = f"There is no task {task_id}."
+        return self._call("POST", path, json=body, missing=missing, not_found=TaskNotFoundError)
+
     # -----------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, missing: str = "", **kwargs) -> dict:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        missing: str = "",
+        not_found: type[WorkflowExecutionError] = ExecutionNotFoundError,
+        wait: float | None = None,
+        **kwargs,
+    ) -> dict:
         url = self.api + quote(path, safe="/")
+        timeout = self.timeout
+        if wait is not None:
+            kwargs["params"] = {**kwargs.get("params", {}), "wait": wait}
+            timeout += float(wait)  # the server holds the answer that long
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, timeout=timeout, **kwargs)
         except requests.exceptions.InvalidURL as exc:
             raise WorkflowConfigurationError(f"The Waymark URL is not valid: {exc}") from exc
         except requests.RequestException as exc:
@@ -61,7 +112,7 @@ class HttpTransport:
         body = _json(response)
         if response.status_code < 400 and isinstance(body, dict):
             return body
-        raise _error(response.status_code, body, url, missing)
+        raise _error(response.status_code, body, url, missing, not_found)
 
 
 def _json(response) -> Any:
@@ -71,7 +122,9 @@ def _json(response) -> Any:
         return None
 
 
-def _error(status: int, body: Any, url: str, missing: str) -> Exception:
+def _error(
+    status: int, body: Any, url: str, missing: str, not_found: type[WorkflowExecutionError]
+) -> Exception:
     if not isinstance(body, dict) or "detail" not in body:
         if status < 400:
             return WorkflowConfigurationError(f"{url} did not answer with Waymark's JSON.")
@@ -84,7 +137,7 @@ def _error(status: int, body: Any, url: str, missing: str) -> Exception:
     if code in ("unknown_process", "not_published"):
         return WorkflowNotFoundError(detail)
     if status == 404:
-        return ExecutionNotFoundError(missing or detail, status)
+        return not_found(missing or detail, status, code)
     if status in (400, 413):
         return InvalidWorkflowArgumentsError(detail, body.get("errors") or [])
-    return WorkflowExecutionError(f"Waymark answered {status}: {detail}", status)
+    return WorkflowExecutionError(f"Waymark answered {status}: {detail}", status, code)
