@@ -183,11 +183,12 @@ def test_a_singleton_key_joins_the_active_run_and_it_gets_the_event(wm):
 def test_every_model_event_is_a_signal_a_waiting_run_can_take(wm):
     waiter = waiting_process("waiter")
     process("emit", {"on": ["create"], "data": {"g": "record.pk", "n": "record.name"}})
-    next_pk = (Group.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    waiting = wm.start_run(waiter.process.code, {"g": next_pk})
+    waiting = wm.start_run(waiter.process.code, {"g": 90001})  # waits for group 90001
     assert waiting.state == "waiting"
-    later = wm.run(Group.objects.create, name="later")
-    assert later.pk == next_pk
+    wm.run(Group.objects.create, pk=90002, name="another")
+    waiting.refresh_from_db()
+    assert waiting.state == "waiting"  # not its correlation
+    wm.run(Group.objects.create, pk=90001, name="later")
     waiting.refresh_from_db()
     assert waiting.state == "completed" and waiting.data["n"] == "later"  # the payload
     # An event nobody waits for is kept, as any signal, for a wait that comes later
