@@ -7,6 +7,7 @@ One module per job (docs/architecture.md has the map):
 - ``walk``         ``Walk``: visit activities, route, settle the run's state
 - ``kinds``        the activity kinds as a table: how a run enters each one
 - ``signals``      signal waits: correlation, kept signals, waking
+- ``first_of``     "wait for the first": arm every wait, the first wins, cancel the rest
 - ``worker``       one automatic step in a worker (claim, handler, record, chain)
 - ``compensation`` a fallen-out step's compensation handler
 - ``timers``       the timer loop and firing one timer
