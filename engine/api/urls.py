@@ -10,6 +10,7 @@ from engine.api.views import (
     elements,
     incidents,
     me,
+    moves,
     processes,
     runs,
     signals,
@@ -48,6 +49,7 @@ urlpatterns = [
     path(f"{VERSION}validate/", versions.VersionValidate.as_view(), name="version-validate"),
     path(f"{VERSION}diff/", versions.VersionDiff.as_view(), name="version-diff"),
     path(f"{VERSION}export/", versions.VersionExport.as_view(), name="version-export"),
+    path(f"{VERSION}move-runs/", moves.MoveRuns.as_view(), name="version-move-runs"),
     path(f"{VERSION}activities/", elements.ActivityList.as_view(), name="activity-list"),
     path(
         f"{VERSION}activities/<key:key>/",

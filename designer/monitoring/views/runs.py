@@ -1,4 +1,4 @@
-"""Runs: the list (filters, counts by state, bulk retry and cancel) and a run's page.
+"""Runs: the list (filters, counts by state, bulk retry, cancel, move) and a run's page.
 
 The run page's live part is one fragment (``run_live``) polled every two
 seconds; once the run has ended the fragment answers HTTP 286 and htmx stops
@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from designer.monitoring import access, graphs
 from designer.monitoring.forms import RunFilterForm, start_of
+from designer.monitoring.moves import move_selected
 from designer.monitoring.paging import capped_counts, paginate
 from designer.monitoring.trigger_history import fires_without_run, trigger_keys
 from engine import permissions
@@ -162,20 +163,26 @@ def _back(request: HttpRequest, default: str) -> str:
 @login_required
 @require_POST
 def run_bulk(request: HttpRequest) -> HttpResponse:
-    """Retry or cancel the selected runs (operators only)."""
+    """Retry, cancel or move (to another version) the selected runs (operators only)."""
     if not permissions.can_manage(request.user):
         raise PermissionDenied("Retrying and cancelling runs needs the 'manage runs' permission.")
     back = _back(request, reverse("monitoring:run_list"))
     action = request.POST.get("action")
     ids = [int(v) for v in request.POST.getlist("run") if v.isdigit()]
-    if action not in ("retry", "cancel"):
-        messages.error(request, "Choose Retry or Cancel.")
+    if action not in ("retry", "cancel", "move"):
+        messages.error(request, "Choose Retry, Cancel or Move.")
         return redirect(back)
     if not ids:
         messages.warning(request, "Select the runs first.")
         return redirect(back)
     listed = permissions.listed_runs(request.user, request)
     visible = set(listed.filter(pk__in=ids).values_list("pk", flat=True))
+    if action == "move":
+        if set(ids) - visible:
+            messages.error(request, "Not moved — some selected runs were not found.")
+        else:
+            move_selected(request, ids)
+        return redirect(back)
     done, problems = 0, []
     for pk in ids:
         if pk not in visible:
