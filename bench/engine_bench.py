@@ -18,7 +18,9 @@ process) measures:
   one automatic step): the driver completes the tasks through
   ``engine.services.runtime``, as the inbox would; and run starts/s of it;
 - the median latency from "run started" to "first automatic step done";
-- the resident memory of every qcluster process.
+- the resident memory of every qcluster process;
+- statements and writes per step, per human-task start and per completion
+  (``bench/query_counts.py``, exact numbers).
 
 Rates are taken from the database's own timestamps (first run started to last
 run ended), so the driver's polling does not blur them. Each is printed next
@@ -339,6 +341,9 @@ class Child:
     def measure(self) -> dict:
         self.deploy()
         result = {"vendor": self.vendor, "workers": self.workers, "ceiling": self.ceilings()}
+        from bench import query_counts
+
+        result["counts"] = query_counts.measure(self.user, LINEAR_STEPS)
         result["inline"] = self.inline_steps_per_second(RUNS)
         self.start_cluster()
         try:
@@ -503,6 +508,12 @@ def report(results: list[dict], peers: dict | None) -> None:
         "step done (target <= 50 ms on PostgreSQL + Redis); RSS = largest qcluster process "
         "(target <= 150 MB)."
     )
+    for r in results:
+        if "counts" in r:
+            from bench.query_counts import describe
+
+            label = LABELS.get(r["vendor"], r["vendor"])
+            print(f"SQL, {label}, {r['workers']} worker(s): {describe(r['counts'])}")
     if peers is None:
         return
     print()

@@ -1,0 +1,126 @@
+"""How much SQL a step, a human-task start and a completion cost, as exact numbers.
+
+Performance is guarded by counting statements, not by timing (tests never
+assert wall-clock time): a change that adds a query to every step of every
+run fails here, on SQLite and on PostgreSQL alike. When a change removes one,
+lower the number in the same commit (docs/benchmarks.md has the history).
+
+Counted: every SQL statement the engine sends, except transaction control
+(BEGIN, COMMIT, SAVEPOINT, RELEASE; inside a test every ``atomic`` block is a
+savepoint, in production it is a committed transaction). ``writes`` are the
+INSERTs, UPDATEs and DELETEs among them; ``transactions`` the atomic blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from engine.models import WorkItem, WorkItemState
+from engine.services import runtime
+from tests.engine.conftest import deploy
+
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+@dataclass(frozen=True)
+class Cost:
+    statements: int
+    writes: int
+    transactions: int
+
+    def __sub__(self, other: Cost) -> Cost:
+        return Cost(
+            self.statements - other.statements,
+            self.writes - other.writes,
+            self.transactions - other.transactions,
+        )
+
+
+def measure(wm, fn, *args, **kwargs) -> tuple[Cost, object, list[str]]:
+    """Run ``fn`` through the engine (queued steps included) and count its SQL."""
+    with CaptureQueriesContext(connection) as captured:
+        result = wm.run(fn, *args, **kwargs)
+    sql = [q["sql"].lstrip() for q in captured.captured_queries]
+    work = [s for s in sql if not s.upper().startswith(CONTROL)]
+    writes = [s for s in work if s.upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    atomic = [s for s in sql if s.upper().startswith(("SAVEPOINT", "BEGIN"))]
+    return Cost(len(work), len(writes), len(atomic)), result, work
+
+
+def linear(steps: int) -> str:
+    code = f"qc_linear{steps}"
+    keys = [f"s{i}" for i in range(steps)]
+    chain = ["start", *keys, "end"]
+    deploy(
+        [{"key": k, "kind": "automatic", "handler": "test.noop"} for k in keys],
+        [f"{a}>{b}" for a, b in zip(chain, chain[1:], strict=False)],
+        code=code,
+    )
+    return code
+
+
+@pytest.fixture
+def human(wm, bob):
+    """Assigned by expression, offered to a role, offered to a user, then one step."""
+    Group.objects.create(name="qc-approvers").user_set.add(bob)
+    deploy(
+        [
+            {"key": "review", "kind": "human", "assignee": "data.user"},
+            {"key": "approve", "kind": "human", "roles": ["qc-approvers"]},
+            {"key": "check", "kind": "human", "allowed_users": ["bob"]},
+            {"key": "notify", "kind": "automatic", "handler": "test.noop"},
+        ],
+        ["start>review", "review>approve", "approve>check", "check>notify", "notify>end"],
+        code="qc_human",
+    )
+    wm.start_run("qc_human", {"user": "bob"})  # warm: the graph and the endpoint list cached
+    return bob
+
+
+def _shown(sql: list[str]) -> str:
+    return "\n".join(s[:160] for s in sql)
+
+
+def test_an_automatic_step_costs_a_fixed_number_of_statements(wm):
+    short, long = linear(3), linear(6)
+    wm.start_run(short)
+    wm.start_run(long)  # warm both graphs
+    three, run3, sql3 = measure(wm, runtime.start_run, short)
+    six, run6, sql6 = measure(wm, runtime.start_run, long)
+    assert run3.refresh_from_db() or run3.state == "completed"
+    assert run6.refresh_from_db() or run6.state == "completed"
+    per_step = Cost(
+        (six - three).statements // 3, (six - three).writes // 3, (six - three).transactions // 3
+    )
+    assert (six - three).statements % 3 == 0, _shown(sql6)
+    # The run lock (with the workitem's state), the workitem completed, the next
+    # workitem inserted already leased to this worker, the step's audit events
+    # in one INSERT, the run updated.
+    assert per_step == Cost(statements=7, writes=6, transactions=1), _shown(sql6)
+    # The start and the first step's claim, the end, the run completed.
+    assert three == Cost(statements=33, writes=24, transactions=4), (three, _shown(sql3))
+
+
+def test_a_human_task_start_costs_a_fixed_number_of_statements(wm, human):
+    cost, run, sql = measure(wm, runtime.start_run, "qc_human", {"user": "bob"})
+    assert run.state == "waiting"
+    # The process and its published version; the run inserted and walked to
+    # the first task (start and task workitems, the assignee looked up), its
+    # audit events, the run's state saved.
+    assert cost == Cost(statements=12, writes=7, transactions=1), (cost, _shown(sql))
+
+
+def test_a_completion_costs_a_fixed_number_of_statements(wm, human):
+    run = runtime.start_run("qc_human", {"user": "bob"})
+    task = run.workitems.get(activity_key="review")
+    cost, _, sql = measure(wm, runtime.complete, task, user=human)
+    assert WorkItem.objects.get(pk=task.pk).state == WorkItemState.COMPLETED
+    assert run.workitems.get(activity_key="approve").state == WorkItemState.OFFERED
+    # The workitem's run found and locked, the workitem re-read; the task closed
+    # (its offers withdrawn), the next task inserted and offered, audit, the run.
+    assert cost == Cost(statements=16, writes=6, transactions=1), (cost, _shown(sql))
