@@ -21,7 +21,8 @@ So a row is dispatched exactly once, or not at all (then ``attempts`` and
 ``last_error`` say why, and it is tried again). ``dispatch_left`` is part of
 the reconciler's sweep: rows still undispatched ``LEFT_AFTER_SECONDS`` after
 they were written (the process died between the commit and the task, or the
-task was lost) are dispatched then, up to ``MAX_ATTEMPTS`` tries each.
+task was lost) are dispatched then, up to ``MAX_ATTEMPTS`` tries each; rows
+dispatched more than ``KEEP_DISPATCHED`` ago are deleted.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ log = logging.getLogger("engine.triggers")
 LEFT_AFTER_SECONDS = 5
 MAX_ATTEMPTS = 5
 BATCH = 500
+KEEP_DISPATCHED = timedelta(days=7)  # then the audit log's trigger.* events remain
 
 
 def dispatch(event_id: int) -> bool:
@@ -94,4 +96,6 @@ def dispatch_left(now: datetime | None = None, limit: int = BATCH) -> int:
     left = ModelEvent.objects.filter(
         dispatched_at=None, created_at__lt=cutoff, attempts__lt=MAX_ATTEMPTS
     ).values_list("pk", flat=True)[:limit]
-    return sum(1 for pk in list(left) if dispatch(pk))
+    started = sum(1 for pk in list(left) if dispatch(pk))
+    ModelEvent.objects.filter(dispatched_at__lt=now - KEEP_DISPATCHED).delete()
+    return started

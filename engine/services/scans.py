@@ -150,7 +150,8 @@ def _notify(workitem: WorkItem, effects: Effects) -> None:
 
 def reconcile(now: datetime | None = None) -> dict[str, int]:
     """One sweep: dead workers' steps counted, lost steps sent again, kept signals
-    matched, expired signals dropped, webhook deliveries that are due sent."""
+    matched, expired signals dropped, webhook deliveries that are due sent, model
+    events left undispatched (engine.services.model_events) started."""
     return {
         "workers_died": reconciler.expire_leases(now),
         "redispatched": reconciler.redispatch_lost(now),

@@ -254,3 +254,24 @@ def test_a_start_that_fails_is_audited_and_the_event_is_done(wm):
     [(action, facts)] = fired("bad")
     assert action == "trigger.failed" and "amount" in facts["error"]
     assert ModelEvent.objects.get().dispatched_at is not None
+
+
+def test_a_save_of_a_model_no_trigger_watches_costs_no_query(wm, django_assert_num_queries):
+    process("costs", {"on": ["create"]})  # watches auth.Group only
+    User.objects.create(username="warm")  # (the cache is loaded once)
+    with django_assert_num_queries(1):  # the INSERT alone
+        User.objects.create(username="cold")
+    with django_assert_num_queries(2):  # a watched model: the INSERT and the outbox row
+        Group.objects.create(name="watched")
+
+
+def test_dispatched_rows_are_dropped_after_a_week(wm):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    process("prune", {"on": ["create"]})
+    wm.run(Group.objects.create, name="x")
+    ModelEvent.objects.update(dispatched_at=timezone.now() - timedelta(days=8))
+    wm.reconcile()
+    assert not ModelEvent.objects.exists() and len(runs("prune")) == 1
