@@ -10,7 +10,6 @@ from django.test import Client
 
 from designer import trigger_words
 from designer.models import EditStep
-from engine.core import triggers as core
 from engine.services import definitions as svc
 from engine.services import triggers as trigger_service
 
@@ -120,23 +119,72 @@ def test_each_kind_shows_only_its_own_fields(designer, version):
         assert 'name="trigger-data"' in body and 'name="trigger-concurrency"' in body
 
 
-def test_a_kind_the_engine_refuses_shows_the_service_error(designer, version):
-    if "signal" not in core.UNSUPPORTED_KINDS:
-        pytest.skip("signal triggers are accepted now")
+def record_trigger(kind, **fields):
+    data = {"trigger-key": "t", "trigger-kind": kind, "trigger-concurrency": "allow"}
+    data.update({f"trigger-{name}": value for name, value in fields.items()})
+    return data
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "field", "message"),
+    [
+        ("model_event", {"model": "nope.Nothing", "on": "create"}, "model", "nope.Nothing"),
+        (
+            "model_event",
+            {"model": "auth.Group", "on": "update", "watch": "colour"},
+            "watch",
+            "colour",
+        ),
+        (
+            "model_event",
+            {"model": "auth.Group", "on": "create", "condition": "record.name =="},
+            "condition",
+            "",
+        ),
+        (
+            "date_event",
+            {"model": "auth.User", "date_field": "last_login", "offset": "soon"},
+            "offset",
+            "invalid offset",
+        ),
+        ("date_event", {"model": "auth.User", "date_field": "username"}, "date_field", ""),
+    ],
+)
+def test_record_trigger_refusals_are_shown_next_to_their_field(
+    designer, version, kind, fields, field, message
+):
+    body = text(designer.post(BASE + "triggers/", record_trigger(kind, **fields), **HX))
+    assert message in field_error(body, field)
+    assert not version.triggers.exists()
+
+
+def test_record_and_signal_triggers_are_added_with_their_fields(designer, version):
+    designer.post(
+        BASE + "triggers/",
+        {
+            **record_trigger("model_event", model="auth.Group", watch="name"),
+            "trigger-on": ["create", "update"],
+            "trigger-condition": "record.name == 'vip'",
+            "trigger-data": '{"group_id": "record.pk"}',
+        },
+        **HX,
+    )
+    trigger = version.triggers.get(key="t")
+    assert (trigger.on, trigger.watch, trigger.data) == (
+        ["create", "update"],
+        ["name"],
+        {"group_id": "record.pk"},
+    )
     body = text(
         designer.post(
             BASE + "triggers/",
-            {
-                "trigger-key": "go",
-                "trigger-kind": "signal",
-                "trigger-signal": "go",
-                "trigger-concurrency": "allow",
-            },
+            {**record_trigger("signal", signal="guest.arrived"), "trigger-key": "go"},
             **HX,
         )
     )
-    assert "trigger kind 'signal' is not supported yet" in html.unescape(body)
-    assert not version.triggers.exists()
+    assert 'class="trigger-marker trigger-signal" data-trigger="go"' in body
+    assert 'class="trigger-marker trigger-model_event" data-trigger="t"' in body
+    assert "auth.Group on create, update of name when record.name == &#x27;vip&#x27;" in body
 
 
 def test_edit_and_delete_a_trigger(designer, version):
