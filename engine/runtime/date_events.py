@@ -41,13 +41,14 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from engine.core.conditions.records import record_condition_holds
 from engine.core.record_values import resolve_data
 from engine.core.triggers import parse_offset
 from engine.models import DateEventFire, Process, Trigger, VersionStatus
+from engine.runtime.model_events import UNWATCHED_APPS
 from engine.runtime.record_snapshots import record_of
 from engine.runtime.trigger_starts import start_for_trigger
 
@@ -110,15 +111,9 @@ def armed_for(label: str) -> list[Armed]:
 
 def _load() -> dict[str, list[Armed]]:
     loaded: dict[str, list[Armed]] = {}
-    try:
-        with transaction.atomic():  # a savepoint: before migrate, the table may not exist
-            rows = list(
-                Trigger.objects.filter(
-                    kind="date_event", version__status=VersionStatus.PUBLISHED
-                ).values_list("pk", "version__process_id", "model", "date_field", "offset")
-            )
-    except DatabaseError:
-        return loaded
+    rows = Trigger.objects.filter(
+        kind="date_event", version__status=VersionStatus.PUBLISHED
+    ).values_list("pk", "version__process_id", "model", "date_field", "offset")
     for pk, process_id, label, field, offset in rows:
         loaded.setdefault(label.lower(), []).append(Armed(pk, process_id, field, offset))
     return loaded
@@ -127,9 +122,16 @@ def _load() -> dict[str, list[Armed]]:
 # Record saves and deletes ----------------------------------------------------------------
 
 
+def _watchable(sender: type[models.Model]) -> bool:
+    # The engine's own tables and Django's bookkeeping are never trigger models
+    # (engine.runtime.model_events.UNWATCHED_APPS); migrations' historical models never fire.
+    meta = sender._meta
+    return meta.app_label not in UNWATCHED_APPS and meta.apps is apps
+
+
 def on_record_saved(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     """post_save: move (or remove) the record's rows of every armed trigger on its model."""
-    if kwargs.get("raw"):  # fixtures loading: not a change anyone made
+    if kwargs.get("raw") or not _watchable(sender):  # (raw: fixtures loading)
         return
     armed = armed_for(sender._meta.label)
     if not armed:
@@ -142,7 +144,7 @@ def on_record_saved(sender: type[models.Model], instance: models.Model, **kwargs
 
 def on_record_deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     """post_delete: a deleted record fires nothing."""
-    armed = armed_for(sender._meta.label)
+    armed = armed_for(sender._meta.label) if _watchable(sender) else []
     if armed:
         DateEventFire.objects.filter(
             trigger_id__in=[t.trigger_id for t in armed], record_pk=str(instance.pk)

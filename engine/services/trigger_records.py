@@ -42,7 +42,7 @@ def check_record_trigger(trigger: Trigger) -> None:
     model = record_model(trigger.model)
     fields = _field_names(model)
     label = trigger.model
-    if trigger.kind == "model_event" and model._meta.app_label in UNWATCHED_APPS:
+    if model._meta.app_label in UNWATCHED_APPS:  # (model_event and date_event alike)
         message = f"model {label!r}: the engine's and Django's own bookkeeping are not watched"
         raise DefinitionError(message, field="model")
     if not isinstance(trigger.on, list) or any(

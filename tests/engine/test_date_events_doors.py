@@ -20,6 +20,7 @@ BEFORE_DUE = {
 }
 BAD_INPUT = [
     ({"model": "shop.Order"}, "model", "'shop.Order' is not an installed model"),
+    ({"model": "sessions.Session", "date_field": "expire_date"}, "model", "are not watched"),
     ({"date_field": "birthday"}, "date_field", "auth.User has no field 'birthday'"),
     ({"date_field": "username"}, "date_field", "auth.User.username is not a date"),
     ({"offset": "an hour before"}, "offset", "invalid offset 'an hour before'"),
