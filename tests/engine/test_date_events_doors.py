@@ -117,3 +117,19 @@ def test_the_designer_form_shows_the_offset_beside_the_date_field_and_checks_it(
     assert "invalid offset 'soon'" in form.errors["timer_offset"][0]
     good = ActivityForm({"timer_date_field": "data.at", "timer_offset": "-1h"}, kind="timer")
     assert good.is_valid(), good.errors
+
+
+def test_the_api_shows_a_published_date_event_s_next_fire(wm, django_user_model):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    soon = timezone.now() + timedelta(days=1)
+    django_user_model.objects.create(username="ana", last_login=soon + timedelta(days=1))
+    django_user_model.objects.create(username="bea", last_login=soon)
+    transfer.import_definition(file_with(BEFORE_DUE), publish_it=True)
+    client = APIClient()
+    client.force_authenticate(django_user_model.objects.create_superuser("root"))
+    shown = client.get(f"{D}/triggers/before_due/").json()
+    assert shown["next_fire_at"] == (soon - timedelta(hours=1)).isoformat()
+    assert "cron" not in shown and shown["date_field"] == "last_login"

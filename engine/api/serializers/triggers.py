@@ -9,7 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from engine.core.triggers import KIND_FIELDS
-from engine.models import ScheduleFire, Trigger
+from engine.models import DateEventFire, ScheduleFire, Trigger
 from engine.models.definitions import KEY_PATTERN
 
 
@@ -53,7 +53,8 @@ class TriggerSerializer(serializers.Serializer):
         max_length=200, required=False, allow_blank=True, help_text="signal: its name"
     )
     next_fire_at = serializers.SerializerMethodField(
-        help_text="UTC; null unless the version is published (its schedule armed)"
+        help_text="UTC; null unless the version is published (a schedule: its next time; "
+        "a date_event: its earliest armed record)"
     )
 
     def to_representation(self, instance: Trigger) -> dict:
@@ -63,7 +64,14 @@ class TriggerSerializer(serializers.Serializer):
         return {name: value for name, value in shown.items() if name in own}
 
     def get_next_fire_at(self, trigger: Trigger) -> str | None:
-        due = ScheduleFire.objects.filter(trigger=trigger).values_list("due_at", flat=True).first()
+        # A date_event's next fire is its earliest armed record.
+        fires = DateEventFire if trigger.kind == "date_event" else ScheduleFire
+        due = (
+            fires.objects.filter(trigger=trigger)
+            .order_by("due_at")
+            .values_list("due_at", flat=True)
+            .first()
+        )
         return due.isoformat() if due else None
 
 
