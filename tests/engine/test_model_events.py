@@ -275,3 +275,24 @@ def test_dispatched_rows_are_dropped_after_a_week(wm):
     ModelEvent.objects.update(dispatched_at=timezone.now() - timedelta(days=8))
     wm.reconcile()
     assert not ModelEvent.objects.exists() and len(runs("prune")) == 1
+
+
+def test_the_issue_file_s_vip_created_trigger_behaves_as_its_comments_say(wm):
+    from tests.engine.test_triggers import ISSUE_YAML, OTHER_TRIGGERS
+
+    text = ISSUE_YAML % {"others": OTHER_TRIGGERS}
+    transfer.import_text(text, filename="guest-journey.yaml", publish_it=True)
+    plain = wm.run(Group.objects.create, name="plain")  # condition false: nothing
+    assert runs("guest-journey") == []
+    vip = wm.run(Group.objects.create, name="vip")  # create, condition true
+    [run] = runs("guest-journey")
+    assert run.data == {"group_id": vip.pk} and run.trigger_key == "vip_created"
+    vip.name = "was vip"  # an update, condition false
+    wm.run(vip.save)
+    plain.name = "vip"  # an update of the watched field making the condition true
+    wm.run(plain.save)
+    assert sorted(r.data["group_id"] for r in runs("guest-journey")) == sorted([vip.pk, plain.pk])
+    wm.run(plain.save)  # saved unchanged: the watched field did not change
+    assert len(runs("guest-journey")) == 2
+    # (the run's human step made the role group 'staff': not 'vip', so no start)
+    assert Group.objects.filter(name="staff").exists()
