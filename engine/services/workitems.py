@@ -230,13 +230,13 @@ def complete(
         activity = workitem.activity
         outcome = _check_outcome(activity, outcome)
         form = _check_form(activity, data)
+        walk = Walk(run, effects, actor=user)  # (before the form's data: timers follow it)
         merged = {**run.data, **form}
         check_size(merged)
         run.data = merged
         if outcome is not None:
             run.condition = outcome
         previous = workitem.state
-        walk = Walk(run, effects, actor=user)
         changes = {
             "outcome": outcome or "",
             "form_data": form,

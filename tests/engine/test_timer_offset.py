@@ -162,3 +162,17 @@ def test_publishing_refuses_a_bad_offset(wm, fields, code, words):
         versions.publish(draft)
     [problem] = [p for p in caught.value.problems if p.code == code]
     assert problem.key == "wait" and words in problem.message
+
+
+def test_a_task_form_moves_the_open_timer(wm, clock, bob):
+    side = {
+        "key": "confirm",
+        "kind": "human",
+        "allowed_users": ["bob"],
+        "form_schema": {"type": "object", "properties": {"check_in": {"type": "string"}}},
+    }
+    reminder("confirmed", side=side)
+    run = wm.start_run("confirmed", {"check_in": CHECK_IN})
+    task = run.workitems.get(activity_key="confirm")
+    wm.complete(task, user=bob, data={"check_in": "2030-04-04T15:00:00Z"})
+    assert wait_of(run).due_at == datetime(2030, 4, 4, 14, 0, tzinfo=UTC)
