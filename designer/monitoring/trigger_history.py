@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from designer.audit.trigger_facts import describe
 from engine import permissions
-from engine.models import Process, Trigger
+from engine.models import Incident, Process, Trigger
 
 RECENT_FIRES = 20
 
@@ -25,6 +25,18 @@ def trigger_keys(processes: list[Process]) -> list[str]:
         .values_list("key", flat=True)
         .distinct()
     )
+
+
+def attach_errors(runs: list) -> None:
+    """Each listed run's latest open incident message as ``run.error`` (one query)."""
+    errors: dict[int, str] = {}
+    open_incidents = Incident.objects.filter(
+        instance__in=[run.pk for run in runs], resolved_at__isnull=True
+    ).order_by("created_at", "pk")
+    for instance_id, message in open_incidents.values_list("instance_id", "message"):
+        errors[instance_id] = message
+    for run in runs:
+        run.error = errors.get(run.pk, "")
 
 
 def fires_without_run(request: HttpRequest, key: str, process_code: str = "") -> list[dict]:

@@ -146,3 +146,13 @@ def test_the_compare_page_shows_every_kinds_fields_in_words(admin):
         "guest.arrived",
     ):
         assert text in body, text
+
+
+def test_a_triggers_runs_show_their_errors(admin, nightly):
+    from engine.models import Incident
+
+    Incident.objects.create(
+        instance=nightly["run"], kind="handler", message="the report service said no"
+    )
+    body = admin.get("/runs/", {"trigger": "nightly"}).content.decode()
+    assert 'class="small run-error"' in body and "the report service said no" in body

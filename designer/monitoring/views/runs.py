@@ -26,7 +26,7 @@ from designer.monitoring import access, graphs
 from designer.monitoring.forms import RunFilterForm, start_of
 from designer.monitoring.moves import move_selected
 from designer.monitoring.paging import capped_counts, paginate
-from designer.monitoring.trigger_history import fires_without_run, trigger_keys
+from designer.monitoring.trigger_history import attach_errors, fires_without_run, trigger_keys
 from engine import permissions
 from engine.models import (
     ActivityKind,
@@ -92,6 +92,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
     if filters.get("state"):
         total, total_capped = found[filters["state"]]
     page = paginate(runs, request, query=filters, count=total, capped=total_capped)
+    if filters.get("trigger"):  # a trigger's execution history shows each run's error
+        attach_errors(page.rows)
     context = {
         "nav": "runs",
         "form": form,
