@@ -284,3 +284,13 @@ def test_saves_of_an_unwatched_model_read_no_date_trigger_rows(wm, at):
     read = [q["sql"] for q in queries if "date_event" in q["sql"]]
     assert read == []
     assert not DateEventFire.objects.filter(record_pk="staff").exists()
+
+
+def test_the_timer_loop_sleeps_until_the_next_date_event(wm, at):
+    guest("ana")
+    version = date_process()
+    due = LOGIN - timedelta(hours=1)
+    assert date_events.next_date_event_in() == (due - T0).total_seconds()
+    assert timers._pause(10**9) == (due - T0).total_seconds()
+    triggers.set_paused(version.process, True)
+    assert date_events.next_date_event_in() is None  # a paused process wakes nobody
