@@ -32,18 +32,21 @@ def node_by_label(page, label):
 def add(page, kind, name, **fields):
     page.get_by_role("button", name=kind, exact=True).click()
     expect(page.locator("#properties h2")).to_contain_text(kind)
-    page.get_by_label("Name", exact=True).fill(name)
+    properties = page.locator("#properties")
+    properties.get_by_label("Name", exact=True).fill(name)
     for label, value in fields.items():
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_role("button", name="Save").click()
+        properties.get_by_label(label, exact=True).fill(value)
+    properties.get_by_role("button", name="Save").click()
     expect(node_by_label(page, name)).to_be_visible()
 
 
 def connect(page, source, target):
-    node_by_label(page, source).click()
+    # (selected through the table view: the canvas may be scrolled anywhere)
+    page.get_by_role("table", name="Activities").get_by_role("link", name=source).click()
     expect(page.locator("#properties h2")).to_contain_text(source)
-    page.get_by_label("Connect to…").select_option(label=target)
-    page.get_by_role("button", name="Connect", exact=True).click()
+    properties = page.locator("#properties")
+    properties.get_by_label("Connect to…").select_option(label=target)
+    properties.get_by_role("button", name="Connect", exact=True).click()
     expect(page.locator("#properties h2")).to_contain_text(f"{source} → {target.split(' (')[0]}")
 
 
@@ -58,6 +61,7 @@ def test_draw_publish_and_let_a_signal_come_first(page, live_server, dana):
 
     # Draw the gateway and the two things it waits for from the palette.
     add(page, "Wait for the first", "Next guest event")
+    expect(page.locator("#first-of-hint")).to_contain_text("the first to fire wins")
     gateway = page.locator("#canvas-stage g.kind-first_of")
     expect(gateway.locator("polygon")).to_have_count(2)  # the double border
     add(
