@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from designer.views import editor, editor_actions, editor_triggers
+from designer.views import (
+    editor,
+    editor_actions,
+    editor_clipboard,
+    editor_direct,
+    editor_selection,
+    editor_triggers,
+)
 
 app_name = "designer"
 
@@ -16,6 +23,19 @@ urlpatterns = [
     path(VERSION + "redo/", editor_actions.redo, name="redo"),
     path(VERSION + "layout/", editor_actions.layout, name="layout"),
     path(VERSION + "activities/add/", editor_actions.activity_add, name="activity_add"),
+    path(VERSION + "activities/drop/", editor_direct.activity_drop, name="activity_drop"),
+    path(VERSION + "selection/move/", editor_selection.selection_move, name="selection_move"),
+    path(VERSION + "selection/delete/", editor_selection.selection_delete, name="selection_delete"),
+    path(VERSION + "selection/copy/", editor_clipboard.copy, name="copy"),
+    path(VERSION + "selection/duplicate/", editor_clipboard.duplicate, name="duplicate"),
+    path(VERSION + "paste/", editor_clipboard.paste, name="paste"),
+    path(VERSION + "activities/<str:key>/next/", editor_direct.activity_next, name="activity_next"),
+    path(
+        VERSION + "activities/<str:key>/rename/",
+        editor_direct.activity_rename,
+        name="activity_rename",
+    ),
+    path(VERSION + "activities/<str:key>/kind/", editor_direct.activity_kind, name="activity_kind"),
     path(VERSION + "activities/<str:key>/", editor.activity, name="activity"),
     path(
         VERSION + "activities/<str:key>/move/", editor_actions.activity_move, name="activity_move"

@@ -6,6 +6,8 @@ Each is a thin adapter over ``engine.services.definitions`` run through
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -32,7 +34,7 @@ NEW_NODE_GAP = 170.0  # points between a node and one appended after it
 ROW_GAP = 90.0
 
 
-def _ensure_pinned(version: Version) -> None:
+def ensure_pinned(version: Version) -> None:
     """Store dot's positions when some activity has none, so moves start from what people see."""
     if not version.activities.filter(Q(x__isnull=True) | Q(y__isnull=True)).exists():
         return
@@ -43,10 +45,13 @@ def _ensure_pinned(version: Version) -> None:
             svc.move_activity(activity, *positions[activity.key])
 
 
-def _free_spot(version: Version, near: Activity | None) -> tuple[float, float]:
+def free_spot(
+    version: Version, near: Activity | None, *, gap: float = NEW_NODE_GAP
+) -> tuple[float, float]:
+    """Right of ``near`` (else below everything), moved down until no activity is there."""
     taken = [(a.x, a.y) for a in version.activities.all() if a.x is not None]
     if near is not None and near.x is not None:
-        x, y = near.x + NEW_NODE_GAP, near.y
+        x, y = near.x + gap, near.y
     elif taken:
         x, y = min(p[0] for p in taken), max(p[1] for p in taken) + ROW_GAP
     else:
@@ -54,6 +59,14 @@ def _free_spot(version: Version, near: Activity | None) -> tuple[float, float]:
     while any(abs(px - x) < 100 and abs(py - y) < 50 for px, py in taken):
         y += ROW_GAP
     return x, y
+
+
+def with_event(response: HttpResponse, name: str, detail: object = True) -> HttpResponse:
+    """Tell editor.js something after the swap settles (fit the view, select several)."""
+    events = json.loads(response.headers.get("HX-Trigger-After-Settle", "{}"))
+    events[name] = detail
+    response.headers["HX-Trigger-After-Settle"] = json.dumps(events)
+    return response
 
 
 # Changes -------------------------------------------------------------------------------------
@@ -73,11 +86,11 @@ def activity_add(request: HttpRequest, code: str, number: int) -> HttpResponse:
     near = selection(request.POST.get("sel", ""))
 
     def add():
-        _ensure_pinned(version)
+        ensure_pinned(version)
         anchor = None
         if near and near[0] == "a":
             anchor = version.activities.filter(key=near[1]).first()
-        x, y = _free_spot(version, anchor)
+        x, y = free_spot(version, anchor)
         created = svc.add_activity(version, kind, name=name, x=x, y=y, user=request.user)
         return ("a", created.key), f"Added {label.lower()} {name!r}."
 
@@ -97,7 +110,7 @@ def activity_move(request: HttpRequest, code: str, number: int, key: str) -> Htt
         )
 
     def move():
-        _ensure_pinned(version)
+        ensure_pinned(version)
         element.refresh_from_db()
         x, y = form.position(element.x, element.y)
         svc.move_activity(element, x, y, user=request.user)
@@ -171,7 +184,8 @@ def layout(request: HttpRequest, code: str, number: int) -> HttpResponse:
                 svc.move_activity(element, *positions[element.key], user=request.user)
         return selection(request.POST.get("sel", "")), "Laid out automatically."
 
-    return change(request, version, "Auto-layout", tidy)
+    # The whole graph comes into view once it is laid out.
+    return with_event(change(request, version, "Auto-layout", tidy), "waymark:fit")
 
 
 @login_required

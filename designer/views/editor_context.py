@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 
 from designer import models as history
 from designer.forms import activity_form, transition_form
+from designer.views.editor_kinds import kind_choices, next_kinds
 from designer.views.trigger_panel import TriggerPanel, triggers_context
 from engine.conf import condition_strategy
 from engine.drawing import DrawingError, version_svg
@@ -24,6 +25,7 @@ from engine.models import Activity, ActivityKind, Transition, Version
 from engine.services import definitions as svc
 
 DESIGN = "engine.design_process"
+PUBLISH = "engine.publish_process"
 KEY = "__KEY__"  # placeholder in element URLs, replaced per row (and by editor.js)
 
 Selection = tuple[str, str]  # ("a" | "t", key)
@@ -37,12 +39,16 @@ def editor_urls(version: Version) -> dict[str, str]:
     """The editor's endpoints; per-element ones carry ``__KEY__`` for the element key."""
     args = (version.process.code, version.number)
     names = ("editor", "canvas", "problems", "activity_add", "transition_add", "undo", "redo")
-    urls = {name: reverse(f"designer:{name}", args=args) for name in (*names, "layout")}
+    direct = ("activity_drop", "selection_move", "selection_delete", "copy", "duplicate", "paste")
+    urls = {name: reverse(f"designer:{name}", args=args) for name in (*names, *direct, "layout")}
     for name in ("activity", "activity_move", "activity_delete", "transition", "transition_delete"):
+        urls[name] = reverse(f"designer:{name}", args=(*args, KEY))
+    for name in ("activity_next", "activity_rename", "activity_kind"):  # the context pad
         urls[name] = reverse(f"designer:{name}", args=(*args, KEY))
     # The versions pages are optional: the editor works without them.
     for name, route, route_args in (
         ("clone", "versions:clone", args),
+        ("publish", "versions:publish", args),
         ("versions", "versions:list", args[:1]),
     ):
         try:
@@ -180,6 +186,9 @@ def properties_context(
         "form": form,
         "notice": notice,
         "activities": elements.activities,  # the "Connect to…" choices
+        # The context pad: what may follow the selection, what it may become.
+        "next_kinds": next_kinds(selected_activity.kind) if selected_activity else [],
+        "kind_changes": kind_choices(selected_activity.kind) if selected_activity else [],
         "strategy": condition_strategy(),
     }
 
@@ -214,6 +223,7 @@ def frame_context(
         "process": version.process,
         "editable": can_edit(request, version),
         "may_design": request.user.has_perm(DESIGN),
+        "may_publish": request.user.has_perm(PUBLISH),
         "urls": urls,
         "selected": f"{selected[0]}:{selected[1]}" if selected else "",
         "nav": "processes",

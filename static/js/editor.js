@@ -10,6 +10,10 @@
   var ARROW_STEP = 10; // points per arrow key (Shift: 5x)
   var view = { x: 0, y: 0, scale: 1 };
   var press = null; // the pointer gesture in progress
+  // Several activities selected (Shift+click, Shift+drag, Ctrl+A, a paste): their keys.
+  // Kept here across swaps; the server's selection (data-selected) is the one whose
+  // properties show.
+  var multi = [];
 
   function editor() { return document.getElementById("editor"); }
   function stage() { return document.getElementById("canvas-stage"); }
@@ -21,6 +25,39 @@
     return e.dataset[name].replace("__KEY__", encodeURIComponent(key));
   }
   function selectedValue() { var e = editor(); return e ? e.dataset.selected : ""; }
+  function nodeByKey(key) {
+    var g = svg();
+    if (!g) return null;
+    return Array.prototype.find.call(g.querySelectorAll("g.activity"), function (el) {
+      return el.getAttribute("data-key") === key;
+    }) || null;
+  }
+  // The activities an action on "the selection" is for: the several, else the selected one.
+  function selectedKeys() {
+    if (multi.length) return multi.slice();
+    var value = selectedValue();
+    return value && value[0] === "a" ? [value.slice(2)] : [];
+  }
+  function markMulti() {
+    var g = svg();
+    if (!g) return;
+    multi = multi.filter(function (key) { return nodeByKey(key); });
+    g.querySelectorAll("g.activity").forEach(function (el) {
+      var on = multi.indexOf(el.getAttribute("data-key")) >= 0;
+      el.classList.toggle("multi-selected", on);
+      if (on) el.setAttribute("aria-selected", "true"); else el.removeAttribute("aria-selected");
+    });
+    var e = editor();
+    if (e) e.dataset.multi = multi.join(",");
+  }
+  function setMulti(keys) { multi = keys.length > 1 ? keys.slice() : []; markMulti(); }
+  function toggleMulti(el) {
+    var key = el.getAttribute("data-key");
+    if (!multi.length) multi = selectedKeys();
+    var at = multi.indexOf(key);
+    if (at >= 0) multi.splice(at, 1); else multi.push(key);
+    markMulti();
+  }
 
   function send(method, target, values) {
     return htmx.ajax(method, target, {
@@ -46,6 +83,7 @@
     s.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.scale + ")";
     s.dataset.scale = String(Math.round(view.scale * 100) / 100);
     saveView();
+    if (window.Waymark && window.Waymark.onView) window.Waymark.onView();
   }
   function sizeSvg() {
     // One graph unit is one CSS pixel at zoom 1; the stage transform does the rest.
@@ -88,6 +126,7 @@
 
   // Selection ---------------------------------------------------------------
   function select(el) {
+    if (multi.length) { multi = []; markMulti(); }
     if (!el || el.classList.contains("selected")) return;
     var isNode = el.classList.contains("activity");
     var key = el.getAttribute("data-key");
@@ -111,6 +150,7 @@
 
   // Connect handle on the selected activity ---------------------------------
   var SVGNS = "http://www.w3.org/2000/svg";
+  var connectFrom = null; // the context pad's "connect": the next activity clicked is the target
   function addHandle() {
     if (!editable()) return;
     var el = selectedElement();
@@ -127,12 +167,34 @@
     el.appendChild(handle);
   }
 
+  // The view follows the work: a selected element out of sight is brought to the middle.
+  function bringIntoView(el) {
+    var v = viewport();
+    if (!el || !v) return;
+    var box = el.getBoundingClientRect(), area = v.getBoundingClientRect();
+    if (!box.width) return;
+    var inside = box.left >= area.left && box.right <= area.right &&
+      box.top >= area.top && box.bottom <= area.bottom;
+    if (inside) return;
+    view.x += (area.left + area.width / 2) - (box.left + box.width / 2);
+    view.y += (area.top + area.height / 2) - (box.top + box.height / 2);
+    applyView();
+  }
+  // The server says so after auto-layout: the whole graph comes into view.
+  document.body.addEventListener("waymark:fit", function () { fit(); });
+  // After a paste, a duplicate or a move of several: they stay selected together.
+  document.body.addEventListener("waymark:select", function (event) {
+    setMulti(event.detail && event.detail.value || []);
+  });
+
   // After every swap of #editor: size the graph, restore the view, decorate.
   function setup() {
     var box = sizeSvg();
     if (!box) return;
     if (!loadView()) { fit(); } else { applyView(); }
     addHandle();
+    markMulti();
+    if (!press) bringIntoView(selectedElement());
     var table = document.getElementById("table-view");
     if (table && table.open) rememberTable(table);
     else if (table && sessionStorage.getItem(storageKey() + ":table") === "open") table.open = true;
@@ -162,9 +224,18 @@
     var node = event.target.closest("g.activity");
     var edge = event.target.closest("g.transition");
     var marker = event.target.closest("g.trigger-marker");
+    var band = event.shiftKey && !node && !edge && !handle;
     press = { x: event.clientX, y: event.clientY, moved: false, node: node, edge: edge, marker: marker,
-              pan: !node && !edge, connect: !!handle, view: { x: view.x, y: view.y } };
-    if (press.connect) {
+              pan: !node && !edge && !band, connect: !!handle, band: band, shift: event.shiftKey,
+              view: { x: view.x, y: view.y } };
+    if (band) {
+      var corner = graphPoint(event);
+      var rect = document.createElementNS(SVGNS, "rect");
+      rect.setAttribute("class", "rubber-band");
+      svg().querySelector("g.graph").appendChild(rect);
+      press.rect = rect;
+      press.start = corner;
+    } else if (press.connect) {
       var start = graphPoint(event);
       var line = document.createElementNS(SVGNS, "line");
       line.setAttribute("class", "connect-line");
@@ -175,8 +246,11 @@
       press.start = start;
     } else if (node && editable()) {
       press.start = graphPoint(event);
+      // Dragging one of several selected activities moves them all.
+      var key = node.getAttribute("data-key");
+      press.group = multi.indexOf(key) >= 0 && multi.length > 1 ? multi.map(nodeByKey) : [node];
     }
-    if (press.pan || press.connect || (node && editable())) {
+    if (press.pan || press.band || press.connect || (node && editable())) {
       event.target.closest("#canvas-viewport").setPointerCapture(event.pointerId);
       event.preventDefault();
     }
@@ -187,24 +261,60 @@
     var dx = event.clientX - press.x, dy = event.clientY - press.y;
     if (!press.moved && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD) return;
     press.moved = true;
-    if (press.connect) {
+    if (press.band) {
+      var b = graphPoint(event);
+      press.end = b;
+      press.rect.setAttribute("x", Math.min(b.x, press.start.x));
+      press.rect.setAttribute("y", Math.min(b.y, press.start.y));
+      press.rect.setAttribute("width", Math.abs(b.x - press.start.x));
+      press.rect.setAttribute("height", Math.abs(b.y - press.start.y));
+    } else if (press.connect) {
       var p = graphPoint(event);
       press.line.setAttribute("x2", p.x); press.line.setAttribute("y2", p.y);
     } else if (press.node && editable()) {
       var q = graphPoint(event);
       press.dx = q.x - press.start.x; press.dy = q.y - press.start.y;
-      press.node.setAttribute("transform", "translate(" + press.dx + " " + press.dy + ")");
-      press.node.classList.add("dragging");
+      press.group.forEach(function (el) {
+        if (!el) return;
+        el.setAttribute("transform", "translate(" + press.dx + " " + press.dy + ")");
+        el.classList.add("dragging");
+      });
     } else if (press.pan) {
       view.x = press.view.x + dx; view.y = press.view.y + dy;
       applyView();
     }
   });
 
+  // Activities whose box meets the rubber band (graph coordinates).
+  function inBand(a, b) {
+    var x1 = Math.min(a.x, b.x), x2 = Math.max(a.x, b.x), y1 = Math.min(a.y, b.y), y2 = Math.max(a.y, b.y);
+    return Array.prototype.filter.call(svg().querySelectorAll("g.activity"), function (el) {
+      var box = el.getBBox();
+      return box.x < x2 && box.x + box.width > x1 && box.y < y2 && box.y + box.height > y1;
+    }).map(function (el) { return el.getAttribute("data-key"); });
+  }
+
   document.addEventListener("pointerup", function (event) {
     if (!press) return;
     var done = press;
     press = null;
+    if (done.band) {
+      done.rect.remove();
+      if (done.moved && done.end) setMulti(inBand(done.start, done.end));
+      return;
+    }
+    if (!done.moved && done.node && connectFrom) {
+      var from = connectFrom;
+      connectFrom = null;
+      document.body.classList.remove("connecting");
+      if (from !== done.node.getAttribute("data-key")) {
+        send("POST", editor().dataset.connectUrl, {
+          source: from, target: done.node.getAttribute("data-key"), sel: selectedValue()
+        });
+      }
+      return;
+    }
+    if (!done.moved && done.node && done.shift) { toggleMulti(done.node); return; }
     if (done.connect) {
       done.line.remove();
       var under = document.elementFromPoint(event.clientX, event.clientY);
@@ -216,6 +326,12 @@
           sel: selectedValue()
         });
       }
+      return;
+    }
+    if (done.node && done.moved && editable() && done.group.length > 1) {
+      send("POST", editor().dataset.selectionMoveUrl, {
+        keys: multi.join(","), dx: Math.round(done.dx), dy: Math.round(done.dy), sel: selectedValue()
+      });
       return;
     }
     if (done.node && done.moved && editable()) {
@@ -290,8 +406,17 @@
       if (editable()) send("POST", editor().dataset.redoUrl, { sel: selectedValue() });
       return;
     }
+    if (ctrl && !event.shiftKey && !event.altKey && selectionShortcut(key.toLowerCase())) {
+      event.preventDefault();
+      return;
+    }
     if (ctrl || event.altKey) return;
-    if (key === "Delete" || key === "Backspace") {
+    if ((key === "Delete" || key === "Backspace") && multi.length > 1) {
+      if (!editable()) return;
+      event.preventDefault();
+      send("POST", editor().dataset.selectionDeleteUrl, { keys: multi.join(","), sel: selectedValue() });
+      multi = [];
+    } else if (key === "Delete" || key === "Backspace") {
       var value = selectedValue();
       if (!value || !editable()) return;
       event.preventDefault();
@@ -309,15 +434,49 @@
     else if (key === "0") { view = { x: 0, y: 0, scale: 1 }; applyView(); }
     else if (key === "1") { fit(); }
     else if (key === "?") { showHelp(); }
+    else if (key === "Escape" && (connectFrom || multi.length)) {
+      connectFrom = null;
+      document.body.classList.remove("connecting");
+      setMulti([]);
+    }
     else if (key === "Escape" && selectedValue()) {
       send("GET", editor().dataset.editorUrl);
     }
   });
 
+  // Ctrl+A, C, V, D on the selection; true when the key was one of them.
+  function selectionShortcut(key) {
+    var e = editor(), keys = selectedKeys();
+    if (key === "a") {
+      setMulti(Array.prototype.map.call(svg().querySelectorAll("g.activity"), function (el) {
+        return el.getAttribute("data-key");
+      }));
+      return true;
+    }
+    if (key === "c" && keys.length) {
+      send("POST", e.dataset.copyUrl, { keys: keys.join(","), sel: selectedValue() });
+      return true;
+    }
+    if (key === "v" && editable()) {
+      send("POST", e.dataset.pasteUrl, { sel: selectedValue() });
+      return true;
+    }
+    if (key === "d" && keys.length && editable()) {
+      send("POST", e.dataset.duplicateUrl, { keys: keys.join(","), sel: selectedValue() });
+      return true;
+    }
+    return false;
+  }
+
   // Double-click or F2: rename, by focusing the Name field of the properties.
   var renameNext = false;
   function rename(el) {
     if (!el || !editable()) return;
+    // An activity is renamed where it is (editor_direct.js); a transition in its properties.
+    if (el.classList.contains("activity") && window.Waymark.renameInPlace) {
+      window.Waymark.renameInPlace(el);
+      return;
+    }
     renameNext = true;
     if (selectedElement() === el) focusName(); else select(el);
   }
@@ -342,6 +501,18 @@
       rename(selectedElement());
     }
   });
+
+  // What editor_direct.js (palette drops, context pad, rename, find, minimap) uses.
+  window.Waymark = {
+    editor: editor, svg: svg, viewport: viewport, stage: stage, editable: editable, url: url,
+    send: send, select: select, selectedValue: selectedValue, selectedElement: selectedElement,
+    selectedKeys: selectedKeys, nodeByKey: nodeByKey, graphPoint: graphPoint, setMulti: setMulti,
+    bringIntoView: bringIntoView, fit: fit,
+    view: function () { return view; },
+    setView: function (next) { view = next; applyView(); },
+    startConnect: function (key) { connectFrom = key; document.body.classList.add("connecting"); },
+    renameInPlace: null
+  };
 
   // Keep keyboard focus on the element that was selected after a swap.
   document.addEventListener("htmx:afterSettle", function () {
