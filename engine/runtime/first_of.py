@@ -23,9 +23,8 @@ nobody and is kept, like any signal nobody waited for.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from django.utils import timezone
 
 from engine.core.graph import Activity, ActivityKind
 from engine.core.states import check_move
@@ -96,7 +95,7 @@ def decide(walk: Walk, winner: WorkItem) -> None:
     gateway = _gateway_of(walk, winner)
     if gateway is None or gateway.state != WorkItemState.WAITING:
         return
-    now = walk.now or timezone.now()
+    now = walk.now
     gateway.state = WorkItemState.COMPLETED
     gateway.completed_at = now
     locks.bump(gateway, "state", "completed_at")
@@ -126,7 +125,9 @@ def _gateway_of(walk: Walk, winner: WorkItem) -> WorkItem | None:
     return WorkItem.objects.filter(pk=winner.gateway_id).first()
 
 
-def _cancel(walk: Walk, loser: WorkItem, gateway: WorkItem, winner: WorkItem, now) -> None:
+def _cancel(
+    walk: Walk, loser: WorkItem, gateway: WorkItem, winner: WorkItem, now: datetime
+) -> None:
     previous = loser.state
     check_move("workitem", previous, WorkItemState.CANCELLED)
     loser.state = WorkItemState.CANCELLED
