@@ -176,3 +176,14 @@ def test_a_task_form_moves_the_open_timer(wm, clock, bob):
     task = run.workitems.get(activity_key="confirm")
     wm.complete(task, user=bob, data={"check_in": "2030-04-04T15:00:00Z"})
     assert wait_of(run).due_at == datetime(2030, 4, 4, 14, 0, tzinfo=UTC)
+
+
+def test_the_versions_diff_shows_a_changed_offset(wm):
+    from engine.services import drafts
+
+    first = reminder()
+    draft = versions.clone(first)
+    drafts.update_activity(draft.activities.get(key="wait"), timer_offset="-2h")
+    [change] = versions.diff_versions(first, draft).to_dict()["changes"]
+    assert change["key"] == "wait"
+    assert change["fields"] == [{"field": "timer_offset", "old": "-1h", "new": "-2h"}]
