@@ -3,9 +3,10 @@
 A mapping names, for activity keys of the source version, the key they take
 in the target; keys it does not name map to themselves. Every run is locked
 first, then checked: a run that waits at an activity with no place in the
-target (no activity with the mapped key, or one of another kind), or with a
-parallel branch waiting at a join by a transition the target does not lead
-into it, refuses the whole move. Every such place is listed (RunsCannotMove)
+target (no activity with the mapped key, or one of another kind), with a
+timeout due to take a transition the target does not have from there, or
+with a parallel branch waiting at a join by a transition the target does
+not lead into it, refuses the whole move. Every such place is listed (RunsCannotMove)
 and nothing changes.
 
 A moved run keeps what its waits already have (assignee and candidates,
@@ -24,7 +25,7 @@ from django.db import transaction
 from engine import permissions
 from engine.core.graph import Graph
 from engine.errors import RunsCannotMove
-from engine.models import Incident, ProcessInstance, Token, Version, WorkItem
+from engine.models import Incident, ProcessInstance, Timer, Token, Version, WorkItem
 from engine.models.runtime import OPEN_STATES, RunState
 from engine.runtime.audit import record
 from engine.runtime.locks import bump, lock_run
@@ -119,6 +120,21 @@ def _run_problems(
         elif target.activity(new).kind.value != kind:
             found = target.activity(new).kind.value
             problems.append(_problem(path, f"waits at a {kind} activity; {new!r} is a {found}"))
+    for key, via in (
+        Timer.objects.filter(instance=run, fired_at=None)
+        .exclude(transition_key="")
+        .values_list("workitem__activity_key", "transition_key")
+    ):
+        new = mapping.get(key, key)
+        leaving = target.transitions.get(via)
+        if leaving is None or leaving.source != new:
+            problems.append(
+                _problem(
+                    f"runs.{run.pk}.{key}",
+                    f"the timeout at {key!r} is to take {via!r}, "
+                    f"which does not leave {new!r} in the target",
+                )
+            )
     for key, via in Token.objects.filter(instance=run, consumed_at=None).values_list(
         "activity_key", "transition_key"
     ):

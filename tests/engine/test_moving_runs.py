@@ -142,3 +142,31 @@ def test_moving_runs_needs_the_manage_runs_permission(wm, v1, django_user_model)
     dee.user_permissions.add(Permission.objects.get(codename="manage_runs"))
     dee = django_user_model.objects.get(pk=dee.pk)
     assert move_runs(v1, v2, user=dee) == []
+
+
+def test_a_timeout_the_target_cannot_take_refuses_the_move(wm):
+    edges = ["start>review", "review>end", {"source": "review", "target": "late"}, "late>end"]
+    edges[2]["condition"], edges[2]["key"] = "timeout:3d", "too_slow"
+    activities = [
+        {"key": "review", "kind": "human", "outcomes": ["OK"]},
+        {"key": "late", "kind": "automatic", "handler": "test.noop"},
+    ]
+    v1 = deploy(activities, edges, code="slow")
+    run = wm.start_run("slow")
+    kept = definitions.import_definition(definitions.export_version(v1), publish_it=True)
+    data = definitions.export_version(v1)
+    data["transitions"] = [
+        t for t in data["transitions"] if "late" not in (t["source"], t["target"])
+    ]
+    data["activities"] = [a for a in data["activities"] if a["key"] != "late"]
+    dropped = definitions.import_definition(data, publish_it=True)
+    with pytest.raises(RunsCannotMove) as caught:
+        wm.run(move_runs, v1, dropped)
+    assert caught.value.problems == [
+        {
+            "path": f"runs.{run.pk}.review",
+            "message": "the timeout at 'review' is to take 'too_slow', "
+            "which does not leave 'review' in the target",
+        }
+    ]
+    assert wm.run(move_runs, v1, kept) == [run]
