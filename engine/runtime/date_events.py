@@ -57,7 +57,7 @@ log = logging.getLogger("engine.triggers")
 BATCH = 200  # rows fired per poll at most
 SCAN_BATCH = 1000  # records read per query when arming
 INLINE_RECORDS = 500  # more records than this are armed by a worker task
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = 2.0  # as model_events.REFRESH_SECONDS
 LATE_AFTER = timedelta(seconds=60)  # a fire later than this is marked late
 
 
