@@ -21,7 +21,8 @@ So a row is dispatched exactly once, or not at all (then ``attempts`` and
 ``last_error`` say why, and it is tried again). ``dispatch_left`` is part of
 the reconciler's sweep: rows still undispatched ``LEFT_AFTER_SECONDS`` after
 they were written (the process died between the commit and the task, or the
-task was lost) are dispatched then, up to ``MAX_ATTEMPTS`` tries each; rows
+task was lost) are dispatched then, up to ``MAX_ATTEMPTS`` tries each (the
+last failed try is ``trigger.failed`` in the audit log, with the error); rows
 dispatched more than ``KEEP_DISPATCHED`` ago are deleted.
 """
 
@@ -36,6 +37,7 @@ from django.utils import timezone
 
 from engine.core.record_values import resolve_data
 from engine.models import ModelEvent
+from engine.runtime.audit import record
 from engine.runtime.trigger_starts import start_for_trigger
 from engine.services.signals import send_signal
 
@@ -61,11 +63,31 @@ def dispatch(event_id: int) -> bool:
             _fire(event)
     except Exception as exc:  # the claim rolled back with it: tried again by the sweep
         log.exception("model event %s could not be dispatched", event_id)
-        ModelEvent.objects.filter(pk=event_id, dispatched_at=None).update(
-            attempts=F("attempts") + 1, last_error=str(exc)[:2000]
-        )
+        _record_failure(event_id, str(exc)[:2000])
         return False
     return True
+
+
+def _record_failure(event_id: int, error: str) -> None:
+    """Count the failed try; the last one allowed is ``trigger.failed`` in the audit log."""
+    ModelEvent.objects.filter(pk=event_id, dispatched_at=None).update(
+        attempts=F("attempts") + 1, last_error=error
+    )
+    event = ModelEvent.objects.select_related("trigger__version__process").filter(pk=event_id)
+    row = event.first()
+    if row is None or row.attempts != MAX_ATTEMPTS:
+        return
+    version = row.trigger.version
+    facts = {
+        "trigger": row.trigger.key,
+        "event": row.event,
+        "model": row.model,
+        "pk": row.record_pk,
+        "model_event": row.pk,
+        "attempts": row.attempts,
+        "error": error,
+    }
+    record("trigger.failed", process=version.process, version=version, metadata=facts)
 
 
 def _fire(event: ModelEvent) -> None:

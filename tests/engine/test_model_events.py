@@ -296,3 +296,28 @@ def test_the_issue_file_s_vip_created_trigger_behaves_as_its_comments_say(wm):
     assert len(runs("guest-journey")) == 2
     # (the run's human step made the role group 'staff': not 'vip', so no start)
     assert Group.objects.filter(name="staff").exists()
+
+
+def test_a_dispatch_that_keeps_failing_is_retried_then_audited(wm, monkeypatch, caplog):
+    process("flaky", {"on": ["create"]})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("signal store down")
+
+    monkeypatch.setattr(dispatcher, "send_signal", broken)
+    wm.run(Group.objects.create, name="x")
+    row = ModelEvent.objects.get()
+    assert row.dispatched_at is None and row.attempts == 1
+    assert row.last_error == "signal store down"
+    assert runs("flaky") == []  # the start rolled back with the failed dispatch
+    for _ in range(dispatcher.MAX_ATTEMPTS - 1):
+        wm.run(dispatcher.dispatch, row.pk)
+    [(action, facts)] = fired("flaky")
+    assert action == "trigger.failed" and facts["attempts"] == dispatcher.MAX_ATTEMPTS
+    assert facts["error"] == "signal store down"
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ModelEvent.objects.update(created_at=timezone.now() - timedelta(minutes=1))
+    assert wm.reconcile()["model_events_dispatched"] == 0  # given up: no more tries
