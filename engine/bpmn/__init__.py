@@ -37,12 +37,13 @@ def export_bpmn(version) -> str:
 
 
 def looks_like_bpmn(text: str | bytes, filename: str = "") -> bool:
-    """Whether an uploaded file is meant as BPMN: by its name, else by the BPMN namespace."""
+    """Whether an uploaded file is meant as BPMN: by its name, else XML in the BPMN namespace."""
     if filename.lower().endswith((".bpmn", ".bpmn2", ".xml")):
         return True
     head = text[:4096]
-    namespace = BPMN.encode() if isinstance(head, bytes) else BPMN
-    return namespace in head  # type: ignore[operator]
+    if isinstance(head, bytes):
+        head = head.decode("utf-8", errors="replace")
+    return head.lstrip("\ufeff \t\r\n").startswith("<") and BPMN in head
 
 
 def import_bpmn(

@@ -239,3 +239,21 @@ def test_a_waymark_field_nested_too_deeply_is_listed_not_a_crash():
     )
     bpmn = read(xml)
     assert [(s.element_id, s.reason) for s in bpmn.skipped] == [("u", "not JSON")]
+
+
+@pytest.mark.parametrize(
+    ("text", "filename", "expected"),
+    [
+        (ORDER_BPMN, "", True),
+        (ORDER_BPMN.encode(), "order.txt", True),
+        ("<x/>", "order.bpmn", True),
+        ("<x/>", "order.XML", True),
+        ("description: see http://www.omg.org/spec/BPMN/20100524/MODEL", "", False),
+        ('{"format": "waymark.process/1"}', "p.json", False),
+        ('<svg xmlns="http://www.w3.org/2000/svg"/>', "", False),
+    ],
+)
+def test_bpmn_is_told_by_the_file_name_or_by_xml_in_the_bpmn_namespace(text, filename, expected):
+    from engine.bpmn import looks_like_bpmn
+
+    assert looks_like_bpmn(text, filename) is expected
