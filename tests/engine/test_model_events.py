@@ -321,3 +321,18 @@ def test_a_dispatch_that_keeps_failing_is_retried_then_audited(wm, monkeypatch, 
 
     ModelEvent.objects.update(created_at=timezone.now() - timedelta(minutes=1))
     assert wm.reconcile()["model_events_dispatched"] == 0  # given up: no more tries
+
+
+def test_the_event_signal_reaches_only_the_process_s_tenant(wm):
+    waiter = waiting_process("tenants")
+    mine = wm.start_run(waiter.process.code, {"g": 90005})
+    theirs = wm.start_run(waiter.process.code, {"g": 90005})
+    ProcessInstance.objects.filter(pk=mine.pk).update(tenant_id="acme")
+    ProcessInstance.objects.filter(pk=theirs.pk).update(tenant_id="globex")
+    version = process("emitter", {"on": ["create"], "concurrency": "skip"})
+    version.process.tenant_id = "acme"
+    version.process.save(update_fields=["tenant_id"])
+    wm.run(Group.objects.create, pk=90005, name="acme's")
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.state, theirs.state) == ("completed", "waiting")
