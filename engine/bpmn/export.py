@@ -10,6 +10,7 @@ export imported again gives back the same version.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -77,8 +78,22 @@ def to_xml(data: dict[str, Any]) -> str:
         _flow_node(process, activity, messages)
     flow_ids = _sequence_flows(process, activities, transitions, ids)
     _diagram(root, process_id, activities, transitions, flow_ids, ids)
+    _xml_safe(root)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# Characters XML 1.0 cannot hold at all (JSON in waymark:field escapes its own).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(root: ET.Element) -> None:
+    """Drop from names and texts the few characters no XML file may contain."""
+    for element in root.iter():
+        if element.text:
+            element.text = _NOT_XML.sub("", element.text)
+        for name, value in element.attrib.items():
+            element.set(name, _NOT_XML.sub("", value))
 
 
 def _fields(parent: ET.Element, fields: dict[str, Any]) -> None:

@@ -275,3 +275,18 @@ def test_a_kind_bpmn_has_no_element_for_travels_as_a_task_with_its_kind(monkeypa
     again, skipped = import_bpmn(xml)
     assert skipped == []
     assert graph(again) == graph(original)
+
+
+def test_names_with_markup_and_control_characters_make_valid_xml():
+    data = yaml.safe_load(DEMO.read_text())
+    data["activities"][2]["name"] = 'Approve <b>&amp;</b> "pay" 💶\x07'
+    data["activities"][2]["description"] = "line one\nline\ttwo\x1b"
+    data["transitions"][2]["condition"] = "instance.data.note == '<&>'"
+    original = svc.import_definition(data)
+    xml = export_bpmn(original)
+    assert schema_errors(xml) == []
+    again, _ = import_bpmn(xml)
+    review = again.activities.get(key="review")
+    assert review.name == 'Approve <b>&amp;</b> "pay" 💶'
+    assert review.description == "line one\nline\ttwo"
+    assert again.transitions.get(key="t_approved").condition == "instance.data.note == '<&>'"
