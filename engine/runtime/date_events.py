@@ -187,7 +187,9 @@ def arm_version(version: Any) -> int:
     armed = 0
     for trigger in version.triggers.filter(kind="date_event"):
         model = apps.get_model(trigger.model)
-        if model._default_manager.count() > INLINE_RECORDS:
+        # "More than INLINE_RECORDS" reads at most that many keys, not a full count.
+        records = model._default_manager.order_by().values("pk")
+        if records[INLINE_RECORDS : INLINE_RECORDS + 1].exists():
             scheduler.dispatch("engine.tasks.arm_date_event", trigger.pk)
         else:
             arm_trigger(trigger.pk)
@@ -305,7 +307,7 @@ def fire_date_event(pk: int, due: datetime, now: datetime) -> bool:
         facts["late"] = True
     record = _record(trigger, fire.record_pk)
     if record is None:
-        facts["reason"] = "the record no longer exists"
+        facts["reason"] = "the record (or its model) no longer exists"
         _skipped(trigger, facts)
         return True
     if not record_condition_holds(trigger.condition or "", record):
@@ -326,6 +328,9 @@ def _skipped(trigger: Trigger, facts: dict[str, Any]) -> None:
 
 
 def _record(trigger: Trigger, record_pk: str) -> dict[str, Any] | None:
-    model = apps.get_model(trigger.model)
+    try:
+        model = apps.get_model(trigger.model)
+    except LookupError:  # the app was removed since publishing: skipped, audited
+        return None
     instance = model._default_manager.filter(pk=record_pk).first()
     return None if instance is None else record_of(instance)
