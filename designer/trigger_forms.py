@@ -121,6 +121,9 @@ class TriggerForm(forms.Form):
         if trigger is not None:  # a trigger keeps its key and its kind
             self.fields["key"].disabled = True
 
+    def clean_timezone(self) -> str:
+        return (self.cleaned_data.get("timezone") or "").strip() or "UTC"  # the default zone
+
     def changes(self) -> dict[str, Any]:
         """The kind's fields as the service takes them (key and kind left out)."""
         return {k: v for k, v in self.cleaned_data.items() if k not in ("key", "kind")}

@@ -261,3 +261,8 @@ def test_offsets_and_durations_in_words():
     assert trigger_words.offset_words("2d", "check_in") == "2 days after check_in"
     assert trigger_words.offset_words("", "check_in") == "at check_in"
     assert trigger_words.duration_words(timedelta(minutes=90)) == "1 hour 30 minutes"
+
+
+def test_an_empty_zone_means_utc(designer, version):
+    designer.post(BASE + "triggers/", schedule(zone=""), **HX)
+    assert version.triggers.get().timezone == "UTC"
