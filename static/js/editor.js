@@ -135,6 +135,14 @@
     send("GET", url(isNode ? "activityUrl" : "transitionUrl", key));
   }
   // A trigger's start marker opens the trigger in the Triggers panel.
+  function markOpenTrigger() {
+    var key = editor().dataset.triggerOpen;
+    var g = svg();
+    if (!key || !g) return;
+    g.querySelectorAll("g.trigger-marker").forEach(function (m) {
+      if (m.getAttribute("data-trigger") === key) m.classList.add("selected");
+    });
+  }
   function openTrigger(marker) {
     send("GET", url("triggerUrl", marker.getAttribute("data-trigger")));
   }
@@ -194,6 +202,7 @@
     if (!loadView()) { fit(); } else { applyView(); }
     addHandle();
     markMulti();
+    markOpenTrigger();
     if (!press) bringIntoView(selectedElement());
     var table = document.getElementById("table-view");
     if (table && table.open) rememberTable(table);

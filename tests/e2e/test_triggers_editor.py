@@ -67,6 +67,7 @@ def test_a_schedule_trigger_from_the_editor_to_the_runs_list(page, live_server, 
     marker.click()
     expect(panel.get_by_role("heading", name=re.compile("Trigger nightly"))).to_be_visible()
     expect(panel.get_by_label("Cron")).to_have_value("30 7 * * *")
+    expect(marker).to_have_class(re.compile(r"\bselected\b"))
 
     # Publish from the versions page: the trigger is armed.
     page.goto(f"{live_server.url}/processes/nightly/versions/")
