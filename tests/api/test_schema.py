@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Permission
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -112,6 +113,8 @@ def test_a_browser_or_an_options_request_gets_json_on_every_url(api, review_proc
     run = runtime.start_run("review", {"customer": "x"})
     task = run.workitems.get(activity_key="review")
     client = api("root", "publish", "manage", "workitems")
+    client.user.user_permissions.add(Permission.objects.get(codename="manage_webhooks"))
+    client.force_authenticate(type(client.user).objects.get(pk=client.user.pk))
     version = "/api/v1/processes/review/versions/1"
     urls = [
         "/api/v1/processes/",
@@ -133,6 +136,9 @@ def test_a_browser_or_an_options_request_gets_json_on_every_url(api, review_proc
         f"/api/v1/workitems/{task.pk}/",
         f"/api/v1/workitems/{task.pk}/complete/",
         "/api/v1/audit/",
+        "/api/v1/incidents/",
+        "/api/v1/webhooks/",
+        "/api/v1/me/",
     ]
     for url in urls:
         for answer in (client.get(url, HTTP_ACCEPT=BROWSER_ACCEPT), client.options(url)):
