@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from engine.conf import waymark_setting
 from engine.models import Timer, TimerKind, WorkItem, WorkItemState
+from engine.runtime import audit
 from engine.runtime.audit import record
 from engine.runtime.date_events import fire_due_date_events, next_date_event_in
 from engine.runtime.effects import Effects, make_ready
@@ -67,7 +68,7 @@ def fire_timer(timer_id: int, now: datetime | None = None, *, row: dict | None =
             return False
     timer = Timer(**row)
     effects = Effects()
-    with transaction.atomic():
+    with transaction.atomic(), audit.batch():  # the fire's events: one INSERT
         run = try_lock_run(timer.instance_id)
         if run is None:  # another worker holds this run: the next poll will fire it
             return False

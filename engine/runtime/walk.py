@@ -33,7 +33,7 @@ from engine.models import (
     WorkItemState,
 )
 from engine.models.runtime import OPEN_STATES
-from engine.runtime import first_of, kinds, locks, singletons
+from engine.runtime import audit, first_of, kinds, locks, singletons
 from engine.runtime.audit import record
 from engine.runtime.date_timers import rearm_date_timers
 from engine.runtime.effects import Effects
@@ -310,6 +310,13 @@ def create_run(
     IntegrityError from the insert, before anything else is written, when an
     active run holds it (engine.runtime.starts.start_or_join returns that run).
     """
+    with audit.batch():  # the start's events: one INSERT
+        return _create_run(version, data, business_key=business_key, user=user, effects=effects)
+
+
+def _create_run(
+    version: Version, data: dict, *, business_key: str, user: Any, effects: Effects
+) -> ProcessInstance:
     singleton_value = singletons.singleton_value(version.process, data)
     now = timezone.now()
     run = ProcessInstance.objects.create(

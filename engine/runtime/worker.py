@@ -31,7 +31,7 @@ from engine.conf import waymark_setting
 from engine.core.graph import Activity
 from engine.errors import DataTooLarge
 from engine.models import IncidentKind, Timer, TimerKind, Version, WorkItem, WorkItemState
-from engine.runtime import leases, scheduler
+from engine.runtime import audit, leases, scheduler
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects
@@ -183,7 +183,7 @@ def _record(
 ) -> StepResult:
     """Record the handler's result, if the step is still as the handler got it."""
     effects = Effects()
-    with transaction.atomic():
+    with transaction.atomic(), audit.batch():  # the step's events: one INSERT
         run, state, version = lock_run_with(workitem.instance_id, workitem.pk)
         if state != WorkItemState.READY or version != expected or run.state not in ACTIVE_RUN:
             return SKIPPED

@@ -101,9 +101,9 @@ def test_an_automatic_step_costs_a_fixed_number_of_statements(wm):
     # The run lock (with the workitem's state), the workitem completed, the next
     # workitem inserted already leased to this worker, the step's audit events
     # in one INSERT, the run updated.
-    assert per_step == Cost(statements=7, writes=6, transactions=1), _shown(sql6)
+    assert per_step == Cost(statements=6, writes=5, transactions=1), _shown(sql6)
     # The start and the first step's claim, the end, the run completed.
-    assert three == Cost(statements=33, writes=24, transactions=4), (three, _shown(sql3))
+    assert three == Cost(statements=29, writes=20, transactions=4), (three, _shown(sql3))
 
 
 def test_a_human_task_start_costs_a_fixed_number_of_statements(wm, human):
@@ -112,7 +112,7 @@ def test_a_human_task_start_costs_a_fixed_number_of_statements(wm, human):
     # The process and its published version; the run inserted and walked to
     # the first task (start and task workitems, the assignee looked up), its
     # audit events, the run's state saved.
-    assert cost == Cost(statements=12, writes=7, transactions=1), (cost, _shown(sql))
+    assert cost == Cost(statements=10, writes=5, transactions=1), (cost, _shown(sql))
 
 
 def test_a_completion_costs_a_fixed_number_of_statements(wm, human):
@@ -123,4 +123,48 @@ def test_a_completion_costs_a_fixed_number_of_statements(wm, human):
     assert run.workitems.get(activity_key="approve").state == WorkItemState.OFFERED
     # The workitem's run found and locked, the workitem re-read; the task closed
     # (its offers withdrawn), the next task inserted and offered, audit, the run.
-    assert cost == Cost(statements=16, writes=6, transactions=1), (cost, _shown(sql))
+    assert cost == Cost(statements=15, writes=5, transactions=1), (cost, _shown(sql))
+
+
+def test_a_listening_endpoint_gets_one_delivery_per_event_of_a_batched_step(wm, monkeypatch):
+    from engine.models import AuditEvent, WebhookDelivery
+    from engine.webhooks import delivery, endpoints, http
+
+    sent = []
+    monkeypatch.setattr(
+        delivery.http,
+        "post",
+        lambda url, payload, *a, **k: sent.append(payload) or http.Attempt(200, "", "ok"),
+    )
+    code = linear(3)
+    endpoint = endpoints.create_endpoint("https://hooks.example.com/in")
+    run = wm.start_run(code)
+    events = AuditEvent.objects.filter(instance=run)
+    # run.started, and per step workitem.completed + workitem.created, then run.completed.
+    assert events.count() == 1 + 3 + 3 + 1
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint, event__instance=run)
+    assert sorted(d.event_id for d in deliveries) == sorted(e.pk for e in events)
+    assert {d.state for d in deliveries} == {"succeeded"}
+    assert len(sent) == events.count()
+
+
+def test_an_event_in_a_savepoint_rolls_back_with_it_and_the_batch_keeps_the_rest(db):
+    from django.db import transaction
+
+    from engine.models import AuditEvent
+    from engine.runtime import audit
+
+    with transaction.atomic(), audit.batch():
+        audit.record("test.kept")
+        try:
+            with transaction.atomic():
+                audit.record("test.undone")
+                raise RuntimeError("the savepoint rolls back")
+        except RuntimeError:
+            pass
+        audit.record("test.kept_too")
+        assert not AuditEvent.objects.filter(action__startswith="test.kept").exists()
+    assert list(AuditEvent.objects.order_by("pk").values_list("action", flat=True)) == [
+        "test.kept",
+        "test.kept_too",
+    ]
