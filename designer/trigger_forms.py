@@ -69,7 +69,10 @@ class TriggerForm(forms.Form):
         help_text="An IANA name such as Asia/Tehran; the cron is read in this zone.",
     )
     model = forms.CharField(
-        required=False, max_length=200, label="Model", help_text="app_label.ModelName"
+        required=False,
+        max_length=200,
+        label="Model",
+        help_text="An installed model, app_label.ModelName, e.g. auth.User",
     )
     on = forms.MultipleChoiceField(
         required=False,
@@ -118,6 +121,13 @@ class TriggerForm(forms.Form):
             if name not in own:
                 del self.fields[name]
         self.fields["kind"].initial = kind
+        if kind in ("model_event", "date_event"):
+            self.fields["data"].help_text = (
+                'A JSON object; a value "record.<field>" is read from the record, '
+                'e.g. {"user_id": "record.pk"}.'
+            )
+        elif kind == "signal":
+            self.fields["data"].help_text = "A JSON object; the signal's payload is merged over it."
         if trigger is not None:  # a trigger keeps its key and its kind
             self.fields["key"].disabled = True
 
