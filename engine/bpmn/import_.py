@@ -126,7 +126,7 @@ def _chosen_process(root: ET.Element, skipped: list[Skipped]) -> ET.Element:
     chosen = (executable or processes)[0]
     for other in processes:
         if other is not chosen:
-            reason = f"one process is imported per file: {chosen.get('id')!r} was"
+            reason = f"one process is imported per file: {quoted(chosen.get('id', ''))} was"
             skipped.append(Skipped(other.get("id", ""), "process", reason))
     return chosen
 
@@ -153,7 +153,7 @@ def _activities(process: ET.Element, names: Names, skipped: list[Skipped]) -> li
             continue
         kind = kind_of(child)
         if kind is None:
-            skipped.append(Skipped(child.get("id", ""), name, _unsupported_reason(child, name)))
+            skipped.append(Skipped(child.get("id", ""), name, _unsupported_reason(name)))
             continue
         activities.append(read_activity(child, kind, names, skipped))
     return activities
@@ -163,7 +163,7 @@ ARTIFACTS = {"textAnnotation", "association", "group"}
 DATA = {"dataObject", "dataObjectReference", "dataStoreReference", "property"}
 
 
-def _unsupported_reason(element: ET.Element, name: str) -> str:
+def _unsupported_reason(name: str) -> str:
     if name == "intermediateCatchEvent":
         return "only timer and message (or signal) catch events are supported"
     if name in ARTIFACTS:
