@@ -12,11 +12,15 @@ from typing import Any
 
 # Facts shown after the sentence, in this order, with these names.
 _FACT_NAMES = (
-    ("scheduled_for", "scheduled for"),
-    ("due_at", "due at"),
+    ("scheduled_for", "scheduled for"),  # schedule
+    ("due_at", "due at"),  # date_event
     ("record", "record"),
-    ("event", "event"),
-    ("signal", "signal"),
+    ("event", "on"),  # model_event: create, update, delete
+    ("model", "model"),
+    ("pk", "record"),
+    ("signal", "signal"),  # signal starts
+    ("correlation", "correlation"),
+    ("attempts", "attempts"),
     ("next_due", "next due"),
 )
 

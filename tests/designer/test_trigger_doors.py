@@ -156,3 +156,15 @@ def test_a_triggers_runs_show_their_errors(admin, nightly):
     )
     body = admin.get("/runs/", {"trigger": "nightly"}).content.decode()
     assert 'class="small run-error"' in body and "the report service said no" in body
+
+
+def test_model_event_and_signal_facts_in_words():
+    assert describe(
+        "trigger.fired",
+        {"trigger": "vip", "event": "create", "model": "auth.Group", "pk": "5"},
+        9,
+    ) == ("Trigger vip fired: started run 9 (on create; model auth.Group; record 5).")
+    assert describe(
+        "trigger.skipped",
+        {"trigger": "go", "signal": "guest.arrived", "correlation": "7", "reason": "x"},
+    ) == ("Trigger go skipped: x (signal guest.arrived; correlation 7).")
