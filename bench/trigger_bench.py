@@ -165,6 +165,7 @@ def measure_model_events(count: int, seconds: float) -> list[float] | None:
     from django.contrib.auth.models import Group
 
     from engine import models as engine_models
+    from engine.models import ProcessInstance
     from engine.services import definitions
 
     outbox = getattr(engine_models, "ModelEvent", None)
@@ -192,11 +193,12 @@ def measure_model_events(count: int, seconds: float) -> list[float] | None:
     finally:
         for process in workers:
             kill_group(process)
+    written = dict(rows.values_list("record_pk", "created_at"))
+    runs = ProcessInstance.objects.filter(trigger_key="group_created")
     return [
-        (dispatched - created).total_seconds()
-        for created, dispatched in rows.exclude(dispatched_at=None).values_list(
-            "created_at", "dispatched_at"
-        )
+        (started_at - written[str(data["group_id"])]).total_seconds()
+        for data, started_at in runs.values_list("data", "started_at")
+        if str(data.get("group_id")) in written
     ]
 
 
