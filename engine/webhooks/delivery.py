@@ -85,15 +85,20 @@ def forget_endpoints(**kwargs) -> None:
 
 
 def on_audit_event_saved(sender, instance: AuditEvent, created: bool, raw: bool = False, **kw):
-    """post_save receiver on AuditEvent (connected in EngineConfig.ready)."""
-    if not created or raw or _explicit.get() or not waymark_setting("WEBHOOK_ENABLED"):
+    """post_save receiver on AuditEvent (connected in EngineConfig.ready).
+
+    Called for every event of every step: with no enabled endpoint (the cached
+    list is empty) it returns before any other work.
+    """
+    if not created or raw or not waymark_setting("WEBHOOK_ENABLED"):
+        return
+    listening = enabled_endpoints()
+    if not listening or _explicit.get():
         return
     if instance.action.startswith(NOT_DELIVERED_PREFIX):
         return
     endpoints = [
-        e
-        for e in enabled_endpoints()
-        if e.tenant_id in ("", instance.tenant_id) and e.wants(instance.action)
+        e for e in listening if e.tenant_id in ("", instance.tenant_id) and e.wants(instance.action)
     ]
     if endpoints:
         create_deliveries(instance, endpoints)
