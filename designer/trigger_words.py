@@ -59,6 +59,8 @@ def cron_words(cron: str) -> str:
 def schedule_preview(cron: str, zone: str, now: datetime) -> SchedulePreview:
     """The cron in words and its next fire times in its zone, or why it cannot fire."""
     zone = zone or "UTC"
+    if not (cron or "").strip():
+        return SchedulePreview(zone=zone)  # nothing typed yet: nothing to say
     problem = core.cron_problem(cron or "") or core.zone_problem(zone)
     if problem:
         return SchedulePreview(problem=problem, zone=zone)

@@ -266,3 +266,14 @@ def test_offsets_and_durations_in_words():
 def test_an_empty_zone_means_utc(designer, version):
     designer.post(BASE + "triggers/", schedule(zone=""), **HX)
     assert version.triggers.get().timezone == "UTC"
+
+
+def test_without_htmx_the_forms_work_as_plain_pages(designer, version):
+    response = designer.post(BASE + "triggers/", schedule(cron="bad"))
+    assert response.status_code == 400
+    assert "invalid cron" in field_error(text(response), "cron")
+    response = designer.post(BASE + "triggers/", schedule())
+    assert response.status_code == 302 and response.url == BASE
+    assert "Added trigger nightly." in text(designer.get(BASE))
+    page = text(designer.get(BASE + "triggers/", {"kind": "schedule"}))
+    assert "<!doctype html>" in page and "Type a cron to see it in words" in page
