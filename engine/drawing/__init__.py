@@ -60,6 +60,7 @@ def version_svg(
     layout: str = "auto",
     interactive: bool = False,
     triggers: bool = True,
+    node_notes: Mapping[str, str] | None = None,
 ) -> str:
     """Inline ``<svg>`` markup of a version, safe to put in a page.
 
@@ -71,7 +72,9 @@ def version_svg(
 
     ``node_classes``/``edge_classes`` add CSS classes by element key;
     ``node_badges`` puts a short text badge on activities (e.g. a visit
-    count). ``layout="auto"`` keeps stored positions when every activity has
+    count), straddling its top right corner; ``node_notes`` a line of text
+    inside the activity, under its name (the node grows to hold it; the line
+    is a ``<text class="note">``). ``layout="auto"`` keeps stored positions when every activity has
     one, else lays out with ``dot``; ``"dot"`` always lays out.
     ``interactive`` adds editor affordances (focusable nodes and edges with
     roles and names, wide invisible hit lines on edges).
@@ -90,6 +93,7 @@ def version_svg(
         layout=layout,
         interactive=interactive,
         markers=tuple(dot.read_markers(version)) if triggers else (),
+        node_notes=node_notes,
     )
 
 
@@ -103,10 +107,12 @@ def render_svg(
     layout: str = "auto",
     interactive: bool = False,
     markers: tuple[dot.Marker, ...] = (),
+    node_notes: Mapping[str, str] | None = None,
 ) -> str:
     """``version_svg`` for elements already read (``dot.read``, ``dot.read_markers``)."""
     pinned = dot.use_pins(nodes, layout)
-    source = dot.to_dot(nodes, edges, pinned=pinned, markers=markers)
+    node_notes = {k: str(v) for k, v in (node_notes or {}).items() if v}
+    source = dot.to_dot(nodes, edges, pinned=pinned, markers=markers, notes=node_notes)
     node_classes = {k: svg.words(v) for k, v in (node_classes or {}).items()}
     edge_classes = {k: svg.words(v) for k, v in (edge_classes or {}).items()}
     node_badges = {k: str(v) for k, v in (node_badges or {}).items()}
@@ -139,6 +145,7 @@ def render_svg(
             node_badges=node_badges,
             interactive=interactive,
             markers=markers,
+            node_notes=node_notes,
         )
         runner.finished.put(finished_key, markup)
     return markup

@@ -8,6 +8,7 @@ nothing a designer types can change the graph's structure.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import graphviz
@@ -111,8 +112,19 @@ def _literal(text: str) -> str:
     return graphviz.escape(re.sub(r"[\x00-\x1f\x7f]+", " ", text))
 
 
-def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
-    """A quoted label broken into lines (Graphviz does not wrap by itself)."""
+def _wrap(text: str, width: int = LABEL_WIDTH, note: str = "") -> str:
+    """A quoted label broken into lines (Graphviz does not wrap by itself).
+
+    A ``note`` is one more line under the label (e.g. a heatmap's figures), so
+    Graphviz sizes the node to hold it.
+    """
+    lines = _lines(text, width)[:4] or [" "]
+    if note:
+        lines.append(_short(note, 2 * width))
+    return graphviz.nohtml("\\n".join(_literal(line) for line in lines))
+
+
+def _lines(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current = ""
     for word in text.split():
@@ -129,7 +141,7 @@ def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
             current = f"{current} {word}" if current else word
     if current:
         lines.append(current)
-    return graphviz.nohtml("\\n".join(_literal(line) for line in lines[:4]) or " ")
+    return lines
 
 
 def edge_text(edge: Edge) -> str:
@@ -152,7 +164,12 @@ def _pinned(nodes: list[Node]) -> bool:
 
 
 def to_dot(
-    nodes: list[Node], edges: list[Edge], *, pinned: bool, markers: tuple[Marker, ...] = ()
+    nodes: list[Node],
+    edges: list[Edge],
+    *,
+    pinned: bool,
+    markers: tuple[Marker, ...] = (),
+    notes: Mapping[str, str] | None = None,
 ) -> str:
     index = {n.key: i for i, n in enumerate(nodes)}
     graph = graphviz.Digraph("process")
@@ -175,7 +192,8 @@ def to_dot(
         if pinned:
             # Stored y grows downwards like the screen; Graphviz's grows upwards.
             attrs["pos"] = f"{node.x:.2f},{-node.y:.2f}!"
-        graph.node(f"n{i}", _wrap(node.label, width), id=f"n{i}", **attrs)
+        note = (notes or {}).get(node.key, "")
+        graph.node(f"n{i}", _wrap(node.label, width, note), id=f"n{i}", **attrs)
     for i, edge in enumerate(edges):
         if edge.source not in index or edge.target not in index:
             continue

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 
 from engine.core.graph import KIND_LABELS
-from engine.drawing import dot
+from engine.drawing import dot, labels
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -48,28 +48,14 @@ def _classes(base: str, extra: Iterable[str] | None) -> str:
 
 def shape_box(group: ET.Element) -> tuple[float, float, float, float] | None:
     """Bounding box (x0, y0, x1, y1) of a node's outline, read from its shapes."""
-    xs: list[float] = []
-    ys: list[float] = []
-    for el in group:
-        if el.tag == _tag("ellipse"):
-            cx, cy = float(el.get("cx", 0)), float(el.get("cy", 0))
-            rx, ry = float(el.get("rx", 0)), float(el.get("ry", 0))
-            xs += [cx - rx, cx + rx]
-            ys += [cy - ry, cy + ry]
-        elif el.tag in (_tag("polygon"), _tag("path")):
-            raw = el.get("points") or el.get("d") or ""
-            numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", raw)]
-            xs += numbers[0::2]
-            ys += numbers[1::2]
-    if not xs or not ys:
-        return None
-    return min(xs), min(ys), max(xs), max(ys)
+    return labels.outline_box(group)
 
 
-def _add_badge(group: ET.Element, text: str) -> None:
+def _add_badge(group: ET.Element, text: str) -> labels.Box | None:
+    """A short badge straddling the node's top right corner; returns the box it covers."""
     box = shape_box(group)
     if box is None:
-        return
+        return None
     _, y0, x1, _ = box
     width = 8 + 6.5 * len(text)
     badge = ET.SubElement(group, _tag("g"), {"class": "badge", "aria-hidden": "true"})
@@ -90,6 +76,42 @@ def _add_badge(group: ET.Element, text: str) -> None:
         {"x": f"{x1:.1f}", "y": f"{y0 + 3:.1f}", "text-anchor": "middle"},
     )
     label.text = text
+    return x1 - width / 2, y0 - 9, x1 + width / 2, y0 + 7
+
+
+def _mark_note(group: ET.Element) -> None:
+    """The node's last text line is its note (``node_notes``): a class to style it."""
+    texts = group.findall(_tag("text"))
+    if len(texts) > 1:
+        texts[-1].set("class", "note")
+
+
+def _translation(root: ET.Element) -> tuple[float, float]:
+    graph = next((g for g in root.iter(_tag("g")) if g.get("class") == "graph"), None)
+    found = (
+        re.search(r"translate\(([-\d.]+)[ ,]+([-\d.]+)\)", graph.get("transform", ""))
+        if graph is not None
+        else None
+    )
+    return (float(found.group(1)), float(found.group(2))) if found else (0.0, 0.0)
+
+
+def _fit_view(root: ET.Element, extra: list[labels.Box]) -> None:
+    """Grow the viewBox over badges and moved labels (nothing is clipped), and give the
+    page the natural size as ``--graph-width``/``--graph-height`` (points) for CSS."""
+    try:
+        x, y, width, height = (float(n) for n in root.get("viewBox", "").split())
+    except ValueError:
+        return
+    dx, dy = _translation(root)
+    margin = 4.0
+    for x0, y0, x1, y1 in extra:
+        left, top = min(x, x0 + dx - margin), min(y, y0 + dy - margin)
+        right = max(x + width, x1 + dx + margin)
+        bottom = max(y + height, y1 + dy + margin)
+        x, y, width, height = left, top, right - left, bottom - top
+    root.set("viewBox", f"{x:.2f} {y:.2f} {width:.2f} {height:.2f}")
+    root.set("style", f"--graph-width: {width:.0f}; --graph-height: {height:.0f}")
 
 
 def decorate(
@@ -102,14 +124,16 @@ def decorate(
     node_badges: Mapping[str, object],
     interactive: bool,
     markers: tuple[dot.Marker, ...] = (),
+    node_notes: Mapping[str, str] | None = None,
 ) -> str:
     root = ET.fromstring(raw[raw.index("<svg") :])
+    extents = labels.place_edge_labels(root)
     root.attrib.pop("width", None)
     root.attrib.pop("height", None)
     root.set("class", "process-graph")
     root.set("role", "group" if interactive else "img")
     root.set("aria-label", "Process graph")
-    labels = {n.key: n.label for n in nodes}
+    names = {n.key: n.label for n in nodes}
     for group in list(root.iter(_tag("g"))):
         ident = group.get("id", "")
         if group.get("class") == "graph":
@@ -121,9 +145,14 @@ def decorate(
                     break
             continue
         if ident.startswith("n") and ident[1:].isdigit():
-            _decorate_node(group, nodes[int(ident[1:])], node_classes, node_badges, interactive)
+            node = nodes[int(ident[1:])]
+            if node_notes and node_notes.get(node.key):
+                _mark_note(group)
+            badge = _decorate_node(group, node, node_classes, node_badges, interactive)
+            if badge is not None:
+                extents.append(badge)
         elif ident.startswith("e") and ident[1:].isdigit():
-            _decorate_edge(group, edges[int(ident[1:])], labels, edge_classes, interactive)
+            _decorate_edge(group, edges[int(ident[1:])], names, edge_classes, interactive)
         elif ident.startswith("m") and ident[1:].isdigit():
             _decorate_marker(group, markers[int(ident[1:])], interactive)
         elif ident.startswith("s") and ident[1:2].isdigit():
@@ -132,6 +161,7 @@ def decorate(
             key = markers[int(ident[1:].partition("_")[0])].key
             group.set("data-trigger", key)
             _set_title(group, f"Trigger {key} starts a run here")
+    _fit_view(root, extents)
     return ET.tostring(root, encoding="unicode")
 
 
@@ -143,20 +173,21 @@ def _set_title(group: ET.Element, text: str) -> None:
     title.text = text
 
 
-def _decorate_node(group, node: dot.Node, node_classes, node_badges, interactive) -> None:
+def _decorate_node(
+    group, node: dot.Node, node_classes, node_badges, interactive
+) -> labels.Box | None:
     del group.attrib["id"]
     kind_name = KIND_LABELS.get(node.kind, node.kind)
     group.set("class", _classes(f"node activity kind-{node.kind}", node_classes.get(node.key)))
     group.set("data-key", node.key)
     group.set("data-kind", node.kind)
     _set_title(group, f"{node.label} ({kind_name})")
-    badge = node_badges.get(node.key)
-    if badge not in (None, ""):
-        _add_badge(group, str(badge))
     if interactive:
         group.set("tabindex", "0")
         group.set("role", "button")
         group.set("aria-label", f"{node.label}, {kind_name}")
+    badge = node_badges.get(node.key)
+    return _add_badge(group, str(badge)) if badge not in (None, "") else None
 
 
 def _decorate_marker(group, marker: dot.Marker, interactive: bool) -> None:

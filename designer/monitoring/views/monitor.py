@@ -71,7 +71,7 @@ def process_monitor(request: HttpRequest, code: str) -> HttpResponse:
                     "p95": short_duration(found.p95),
                 }
             )
-        svg = graphs.draw(version, node_classes=classes, node_badges=badges)
+        svg = graphs.draw(version, node_classes=classes, node_notes=badges)
     context = {
         "nav": "runs",
         "process": process,

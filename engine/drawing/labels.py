@@ -1,0 +1,167 @@
+"""Moving edge labels off nodes and off each other.
+
+``dot`` gives edge labels room of their own, but ``neato -n2`` (the pinned
+positions people set) puts each label at its edge's middle, whatever is
+there: a condition could sit under a gateway or under the next activity.
+Graphviz's ``xlabel`` placement does no better with pinned positions, so the
+labels are placed here, after layout: a label that overlaps a node or an
+earlier label moves along its own edge (above, below or on the line) to the
+first free spot, or to the spot with the least overlap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (SVG coordinates, y down)
+
+SVG_NS = "http://www.w3.org/2000/svg"
+# Wider than Helvetica's average advance: the page draws labels with the
+# system font, which is often wider (DejaVu Sans) than Graphviz measured.
+CHAR_WIDTH = 0.62  # of the font size
+GAP = 3.0  # points between a moved label and its line
+ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88)
+
+
+def _tag(name: str) -> str:
+    return f"{{{SVG_NS}}}{name}"
+
+
+def _numbers(raw: str) -> list[float]:
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", raw)]
+
+
+def outline_box(group: ET.Element) -> Box | None:
+    """Bounding box of a node's outline (ellipses, polygons, paths)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for el in group:
+        if el.tag == _tag("ellipse"):
+            cx, cy = float(el.get("cx", 0)), float(el.get("cy", 0))
+            rx, ry = float(el.get("rx", 0)), float(el.get("ry", 0))
+            xs += [cx - rx, cx + rx]
+            ys += [cy - ry, cy + ry]
+        elif el.tag in (_tag("polygon"), _tag("path")):
+            numbers = _numbers(el.get("points") or el.get("d") or "")
+            xs += numbers[0::2]
+            ys += numbers[1::2]
+    if not xs or not ys:
+        return None
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def text_box(text: ET.Element) -> Box:
+    """The box a one-line ``<text>`` covers (estimated from its length and size)."""
+    size = float(text.get("font-size", "10"))
+    width = len(text.text or "") * size * CHAR_WIDTH + 4
+    x, y = float(text.get("x", 0)), float(text.get("y", 0))
+    anchor = text.get("text-anchor", "middle")
+    x0 = x - width / 2 if anchor == "middle" else (x - width if anchor == "end" else x)
+    return x0, y - size * 0.95, x0 + width, y + size * 0.35
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Area shared by two boxes (0 when they do not touch)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _polyline(d: str) -> list[tuple[float, float]]:
+    """Points along a Graphviz edge path (``M p C p p p p p p …``, cubic Béziers)."""
+    numbers = _numbers(d)
+    points = list(zip(numbers[0::2], numbers[1::2], strict=False))
+    if len(points) < 4:
+        return points
+    line = [points[0]]
+    for i in range(0, len(points) - 3, 3):
+        p0, p1, p2, p3 = points[i : i + 4]
+        for step in range(1, 9):
+            t = step / 8
+            u = 1 - t
+            line.append(
+                (
+                    u**3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t**3 * p3[0],
+                    u**3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t**3 * p3[1],
+                )
+            )
+    return line
+
+
+def _point_at(line: list[tuple[float, float]], fraction: float) -> tuple[float, float]:
+    lengths = [math.dist(a, b) for a, b in zip(line, line[1:], strict=False)]
+    goal = sum(lengths) * fraction
+    for (a, b), length in zip(zip(line, line[1:], strict=False), lengths, strict=False):
+        if goal <= length and length:
+            t = goal / length
+            return a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+        goal -= length
+    return line[-1]
+
+
+def _candidates(line: list[tuple[float, float]], box: Box) -> list[Box]:
+    """Spots along the edge for a label of this box's size.
+
+    At each point: above, below or on the line; centred on the point, or
+    starting or ending there (a short edge between close nodes); then further
+    out, above and below.
+    """
+    width, height = box[2] - box[0], box[3] - box[1]
+    spots = []
+    for fraction in ALONG:
+        x, y = _point_at(line, fraction)
+        for top in (y - GAP - height, y + GAP, y - height / 2):
+            for left in (x - width / 2, x - width, x):
+                spots.append((left, top, left + width, top + height))
+    for step in (2, 3, 4):
+        for fraction in ALONG[:3]:
+            x, y = _point_at(line, fraction)
+            for top in (y - step * (GAP + height), y + step * GAP + (step - 1) * height):
+                spots.append((x - width / 2, top, x + width / 2, top + height))
+    return spots
+
+
+def _cost(box: Box, obstacles: list[Box]) -> float:
+    return sum(overlap(box, other) for other in obstacles)
+
+
+def _move(text: ET.Element, old: Box, new: Box) -> None:
+    dx, dy = new[0] - old[0], new[1] - old[1]
+    text.set("x", f"{float(text.get('x', 0)) + dx:.2f}")
+    text.set("y", f"{float(text.get('y', 0)) + dy:.2f}")
+
+
+def place_edge_labels(root: ET.Element) -> list[Box]:
+    """Move edge labels (``<g id="e<i>">``) clear of nodes and earlier labels.
+
+    Reads node outlines from ``<g id="n<i>">`` and ``<g id="m<i>">`` groups, so it
+    runs on Graphviz's own SVG, before the ids are rewritten. Returns the
+    labels' final boxes.
+    """
+    groups = list(root.iter(_tag("g")))
+    nodes: list[Box] = []
+    for group in groups:
+        ident = group.get("id", "")
+        if ident[:1] in ("n", "m") and ident[1:].isdigit():
+            box = outline_box(group)
+            if box is not None:
+                nodes.append((box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2))
+    placed: list[Box] = []
+    for group in groups:
+        ident = group.get("id", "")
+        text = group.find(_tag("text"))
+        path = group.find(_tag("path"))
+        if not (ident[:1] == "e" and ident[1:].isdigit()) or text is None or path is None:
+            continue
+        box = text_box(text)
+        obstacles = nodes + placed
+        if _cost(box, obstacles):
+            spots = _candidates(_polyline(path.get("d", "")), box)
+            best = min(spots, key=lambda spot: _cost(spot, obstacles), default=box)
+            if _cost(best, obstacles) < _cost(box, obstacles):
+                _move(text, box, best)
+                box = best
+        placed.append(box)
+    return placed
