@@ -157,14 +157,32 @@ def _user_task(element: ET.Element, names: Names, skipped: list[Skipped]) -> dic
         fields["allowed_users"] = users
     assignee = element.get(q(CAMUNDA, "assignee"))
     if assignee:
-        path, _ = unwrap_expression(assignee)
-        try:
-            check_path(path)
+        path = data_path(assignee)
+        if path:
             fields["assignee"] = path
-        except ConditionError:
-            reason = f"assignee {quoted(assignee)} is not a data path (e.g. data.manager)"
+        else:
+            reason = (
+                f"assignee {quoted(assignee)} is not an expression of run data (e.g. "
+                "${data.manager}); a fixed user can be one of the allowed users"
+            )
             skipped.append(Skipped(element.get("id", ""), "camunda:assignee", reason))
     return fields
+
+
+def data_path(text: str) -> str:
+    """The data path in ``${data.x}`` (as written there), or "" when it is not one.
+
+    Only an expression counts: a bare word is a literal for Camunda (a user
+    name, a date), never a field of run data.
+    """
+    path, wrapped = unwrap_expression(text)
+    if not wrapped:
+        return ""
+    try:
+        check_path(path)
+    except ConditionError:
+        return ""
+    return path
 
 
 def _service_task(element: ET.Element, names: Names, skipped: list[Skipped]) -> dict:
@@ -193,14 +211,12 @@ def _timer(element: ET.Element, names: Names, skipped: list[Skipped]) -> dict:
             skipped.append(Skipped(element_id, "timeDuration", str(exc)))
             return {}
     if date is not None:
-        path, _ = unwrap_expression(date.text or "")
-        try:
-            check_path(path)
+        path = data_path(date.text or "")
+        if path:
             return {"timer_date_field": path}
-        except ConditionError:
-            reason = "a Waymark timer waits until a date held in run data (e.g. ${data.due})"
-            skipped.append(Skipped(element_id, "timeDate", reason))
-            return {}
+        reason = "a Waymark timer waits until a date held in run data (e.g. ${data.due})"
+        skipped.append(Skipped(element_id, "timeDate", reason))
+        return {}
     skipped.append(Skipped(element_id, "timeCycle", "repeating timers are not supported"))
     return {}
 

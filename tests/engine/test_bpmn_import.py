@@ -257,3 +257,35 @@ def test_bpmn_is_told_by_the_file_name_or_by_xml_in_the_bpmn_namespace(text, fil
     from engine.bpmn import looks_like_bpmn
 
     assert looks_like_bpmn(text, filename) is expected
+
+
+def test_camunda_candidate_users_and_an_assignee_that_is_no_path():
+    xml = minimal(
+        '<bpmn:userTask xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="u" '
+        'camunda:candidateUsers="ann, bob" camunda:assignee="demo"/>'
+        '<bpmn:serviceTask xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="j" '
+        'camunda:class="org.example.Pay"/>'
+    )
+    bpmn = read(xml)
+    task, job = bpmn.definition["activities"]
+    assert task["allowed_users"] == ["ann", "bob"] and "assignee" not in task
+    assert "handler" not in job
+    assert [(s.element_id, s.element_type) for s in bpmn.skipped] == [
+        ("u", "camunda:assignee"),
+        ("j", "camunda:class"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("date", "field"),
+    [("${data.due}", "data.due"), ("${due}", "due"), ("2030-01-01T00:00:00Z", None), ("soon", None)],
+)
+def test_a_timer_date_is_a_data_expression_or_listed(date, field):
+    xml = minimal(
+        '<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition>'
+        f"<bpmn:timeDate>{date}</bpmn:timeDate></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+    )
+    bpmn = read(xml)
+    assert bpmn.definition["activities"][0].get("timer_date_field") == field
+    assert [s.element_type for s in bpmn.skipped] == ([] if field else ["timeDate"])
