@@ -278,7 +278,12 @@ def test_camunda_candidate_users_and_an_assignee_that_is_no_path():
 
 @pytest.mark.parametrize(
     ("date", "field"),
-    [("${data.due}", "data.due"), ("${due}", "due"), ("2030-01-01T00:00:00Z", None), ("soon", None)],
+    [
+        ("${data.due}", "data.due"),
+        ("${due}", "due"),
+        ("2030-01-01T00:00:00Z", None),
+        ("soon", None),
+    ],
 )
 def test_a_timer_date_is_a_data_expression_or_listed(date, field):
     xml = minimal(
