@@ -8,7 +8,9 @@ naive date-time is read in that zone too.
 - Publishing arms a row for each record whose due time is still ahead (a
   due time already past when the version is published does not fire). A model
   with many records is scanned by a worker task (``engine.tasks.arm_date_event``,
-  by trigger id), in batches, not in the publish request.
+  by trigger id), in batches, not in the publish request; a marker row stands
+  for the task until it finishes, and the timer loop sends the task again when
+  the marker falls due (the message was lost or its worker died).
 - Saving a record moves its rows: a new date moves ``due_at`` (earlier or
   later); a cleared date, a deleted record or a date moved into the past
   removes the row. A save that leaves the due time as it was changes nothing.
@@ -59,6 +61,11 @@ SCAN_BATCH = 1000  # records read per query when arming
 INLINE_RECORDS = 500  # more records than this are armed by a worker task
 CACHE_SECONDS = 2.0  # as model_events.REFRESH_SECONDS
 LATE_AFTER = timedelta(seconds=60)  # a fire later than this is marked late
+# While a worker task arms a trigger, a marker row (record_pk ARMING) stands for the
+# task: due ARM_RESEND from its last sign of life. Should the task's message be lost
+# or its worker die, the timer loop finds the marker due and sends the task again.
+ARMING = ""
+ARM_RESEND = timedelta(minutes=5)
 
 
 # Due times ----------------------------------------------------------------------------
@@ -190,6 +197,7 @@ def arm_version(version: Any) -> int:
         # "More than INLINE_RECORDS" reads at most that many keys, not a full count.
         records = model._default_manager.order_by().values("pk")
         if records[INLINE_RECORDS : INLINE_RECORDS + 1].exists():
+            _mark_arming(trigger.pk, version.process_id)
             scheduler.dispatch("engine.tasks.arm_date_event", trigger.pk)
         else:
             arm_trigger(trigger.pk)
@@ -220,7 +228,38 @@ def arm_trigger(trigger_id: int, now: datetime | None = None) -> int:
         if len(batch) >= SCAN_BATCH:
             count += _write(batch)
             batch = []
-    return count + _write(batch)
+            _still_arming(trigger.pk)
+    count += _write(batch)
+    DateEventFire.objects.filter(trigger_id=trigger.pk, record_pk=ARMING).delete()
+    return count
+
+
+def _mark_arming(trigger_id: int, process_id: int) -> None:
+    DateEventFire.objects.update_or_create(
+        trigger_id=trigger_id,
+        record_pk=ARMING,
+        defaults={"process_id": process_id, "due_at": timezone.now() + ARM_RESEND},
+    )
+
+
+def _still_arming(trigger_id: int) -> None:
+    marker = DateEventFire.objects.filter(trigger_id=trigger_id, record_pk=ARMING)
+    marker.update(due_at=timezone.now() + ARM_RESEND)
+
+
+def _arm_again(fire: DateEventFire, due: datetime) -> bool:
+    """A marker fell due: the arming task was lost or its worker died; send it again."""
+    from engine.runtime import scheduler
+
+    moved = DateEventFire.objects.filter(pk=fire.pk, due_at=due).update(
+        due_at=timezone.now() + ARM_RESEND
+    )
+    if moved:
+        log.warning("date trigger %s: arming not finished, sent again", fire.trigger_id)
+        transaction.on_commit(
+            lambda: scheduler.dispatch("engine.tasks.arm_date_event", fire.trigger_id)
+        )
+    return False
 
 
 def _row(trigger: Armed, record_pk: str, due: datetime) -> DateEventFire:
@@ -252,7 +291,8 @@ def disarm_version(version: Any) -> int:
 
 def drop_missed(process: Process, now: datetime) -> int:
     """On resume: the rows that fell due while the process was paused do not fire."""
-    deleted, _ = DateEventFire.objects.filter(process=process, due_at__lte=now).delete()
+    missed = DateEventFire.objects.filter(process=process, due_at__lte=now)
+    deleted, _ = missed.exclude(record_pk=ARMING).delete()
     return deleted
 
 
@@ -298,6 +338,8 @@ def fire_date_event(pk: int, due: datetime, now: datetime) -> bool:
     fire = row.first()
     if fire is None or fire.trigger.version.process.paused:
         return False
+    if fire.record_pk == ARMING:
+        return _arm_again(fire, due)
     deleted, _ = DateEventFire.objects.filter(pk=pk, due_at=due).delete()
     if not deleted:  # another timer loop fired it first (or a save moved it)
         return False

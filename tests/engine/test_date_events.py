@@ -294,3 +294,35 @@ def test_the_timer_loop_sleeps_until_the_next_date_event(wm, at):
     assert timers._pause(10**9) == (due - T0).total_seconds()
     triggers.set_paused(version.process, True)
     assert date_events.next_date_event_in() is None  # a paused process wakes nobody
+
+
+def test_a_lost_arming_task_is_sent_again_when_its_marker_falls_due(wm, at, monkeypatch):
+    from engine.runtime import scheduler
+
+    monkeypatch.setattr(date_events, "INLINE_RECORDS", 2)
+    users = [guest(f"u{i}", login=LOGIN + timedelta(minutes=i)) for i in range(4)]
+    sent = scheduler.dispatch
+    lost = []
+
+    def lose_the_first_arming(name, *args, **kwargs):
+        if name == "engine.tasks.arm_date_event" and not lost:
+            lost.append(args)  # the message never reaches a worker
+            return None
+        return sent(name, *args, **kwargs)
+
+    monkeypatch.setattr(scheduler, "dispatch", lose_the_first_arming)
+    wm.run(date_process)
+    assert lost and all(row_of(u) is None for u in users)  # only the marker stands
+    assert DateEventFire.objects.get().record_pk == date_events.ARMING
+
+    at(T0 + date_events.ARM_RESEND - timedelta(seconds=1))
+    loop_pass(wm)
+    assert all(row_of(u) is None for u in users)  # not yet: the task may still be running
+
+    at(T0 + date_events.ARM_RESEND + timedelta(seconds=1))
+    loop_pass(wm)  # the marker fell due: the task is sent again, and arms every record
+    assert [row_of(u).due_at for u in users] == [
+        LOGIN + timedelta(minutes=i) - timedelta(hours=1) for i in range(4)
+    ]
+    assert not DateEventFire.objects.filter(record_pk=date_events.ARMING).exists()
+    assert runs() == []  # a marker never starts a run

@@ -68,6 +68,7 @@ class TriggerSerializer(serializers.Serializer):
         fires = DateEventFire if trigger.kind == "date_event" else ScheduleFire
         due = (
             fires.objects.filter(trigger=trigger)
+            .exclude(**({"record_pk": ""} if fires is DateEventFire else {}))  # arming marker
             .order_by("due_at")
             .values_list("due_at", flat=True)
             .first()
