@@ -80,9 +80,16 @@ def _publish_review(version: Version) -> dict:
     """What the publish confirmation shows: the problems and the diff against the published one."""
     problems = definitions.validate_version(version)
     published = version.process.versions.filter(status=VersionStatus.PUBLISHED).first()
+    # The dialog names the element a problem is about; its key is for the API.
+    names = {k: n or k for k, n in version.activities.values_list("key", "name")}
+    for key, name, source, target in version.transitions.values_list(
+        "key", "name", "source__key", "target__key"
+    ):
+        names[key] = name or f"{names.get(source, source)} → {names.get(target, target)}"
+    shown = [{**p.to_dict(), "name": names.get(p.key or "") or p.key} for p in problems]
     review = {
-        "errors": [p for p in problems if p.severity == "error"],
-        "warnings": [p for p in problems if p.severity != "error"],
+        "errors": [p for p in shown if p["severity"] == "error"],
+        "warnings": [p for p in shown if p["severity"] != "error"],
         "can_go": not has_errors(problems),
         "current": published,
         # Kept-as-typed conditions never test run data: say so before they go live.

@@ -215,6 +215,9 @@ def _run_context(request: HttpRequest, run) -> dict:
     events = list(
         AuditEvent.objects.filter(instance=run).order_by("-created_at", "-pk")[: TIMELINE_LIMIT + 1]
     )
+    names = {a.key: a.label for a in activities}
+    for event in events:  # people read names, never keys
+        event.activity_name = names.get(event.activity_key, event.activity_key)
     incidents = list(run.incidents.select_related("workitem", "resolved_by")[:50])
     compensable = {a.key for a in activities if a.compensation_handler}
     for incident in incidents:
