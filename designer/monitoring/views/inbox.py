@@ -87,10 +87,18 @@ def _filtered(items, filters: dict, tab: str):
     return items
 
 
+def _tab_with_work(found: dict) -> str:
+    """The inbox opens on My work, or on Available when only offered work waits."""
+    return "available" if not found["mine"][0] and found["available"][0] else "mine"
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    tab = request.GET.get("tab") or "mine"
+    # Tab badges count up to 99 ("99+"), like a mail client: each is then at
+    # most a hundred index lookups, whatever the size of the queue.
+    found = capped_counts({key: _tab_queryset(request, key) for key, _ in TABS}, cap=TAB_CAP)
+    tab = request.GET.get("tab") or _tab_with_work(found)
     if tab not in dict(TABS):
         tab = "mine"
     processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
@@ -113,9 +121,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         row.badges = workitem_badges(row, now)
         moment = row.completed_at if tab == "done" else row.created_at
         row.when = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
-    # Tab badges count up to 99 ("99+"), like a mail client: each is then at
-    # most a hundred index lookups, whatever the size of the queue.
-    found = capped_counts({key: _tab_queryset(request, key) for key, _ in TABS}, cap=TAB_CAP)
     tabs = [
         {
             "key": key,
