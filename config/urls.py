@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from designer.views.favicon import favicon
 from designer.views.home import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("engine.api.urls")),
