@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from designer.forms_designer import views as forms_designer
 from designer.views import (
     editor,
     editor_actions,
@@ -52,6 +53,8 @@ urlpatterns = [
         editor_actions.transition_delete,
         name="transition_delete",
     ),
+    path(VERSION + "input-form/", forms_designer.process_input, name="process_input"),
+    path(VERSION + "form-preview/", forms_designer.form_preview, name="form_preview"),
     path(VERSION + "triggers/", editor_triggers.trigger_add, name="trigger_add"),
     path(VERSION + "trigger-preview/", editor_triggers.trigger_preview, name="trigger_preview"),
     path(VERSION + "triggers/<str:key>/", editor_triggers.trigger, name="trigger"),

@@ -23,7 +23,7 @@ from designer.monitoring import access, graphs
 from designer.monitoring.badges import workitem_badges
 from designer.monitoring.forms import InboxFilterForm
 from designer.monitoring.paging import capped_counts, paginate
-from designer.monitoring.schema_forms import SchemaForm
+from designer.monitoring.schema_forms import SchemaForm, outcome_buttons
 from engine import permissions
 from engine.models import Process, ProcessInstance, WorkItem, WorkItemState
 from engine.services import runtime
@@ -210,7 +210,7 @@ def _detail(
         "can_claim": workitem.state == WorkItemState.OFFERED and can_act,
         "can_release": workitem.state == WorkItemState.ASSIGNED
         and (workitem.assignee_id == user.pk or permissions.can_manage_workitems(user)),
-        "outcomes": list(activity.outcomes or ()),
+        "outcomes": outcome_buttons(activity.outcomes, activity.form_schema),
         "badges": workitem_badges(workitem),
         "candidates": runtime.candidates(workitem) if workitem.is_open else None,
         "svg": svg,
