@@ -41,3 +41,25 @@ def until(delta: timedelta) -> str:
     if hours:
         return f"{hours} h"
     return f"{minutes} min"
+
+
+def took(delta: timedelta) -> str:
+    """How long something took, in words: '3 seconds', '5 minutes', '2 hours 5 minutes'.
+
+    Django's ``timesince`` says "0 minutes" for anything under a minute.
+    """
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return _count(seconds, "second")
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return _count(minutes, "minute") + (f" {_count(seconds, 'second')}" if seconds else "")
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return _count(hours, "hour") + (f" {_count(minutes, 'minute')}" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return _count(days, "day") + (f" {_count(hours, 'hour')}" if hours else "")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from designer.monitoring import access, graphs
+from designer.monitoring.badges import took
 from designer.monitoring.forms import RunFilterForm, start_of
 from designer.monitoring.moves import move_selected
 from designer.monitoring.paging import capped_counts, paginate
@@ -255,6 +256,7 @@ def _run_context(request: HttpRequest, run) -> dict:
         "timeline_truncated": len(events) > TIMELINE_LIMIT,
         "incidents": incidents,
         "tasks": tasks,
+        "took": took(run.ended_at - run.started_at) if run.ended_at and run.started_at else "",
         "run_data": json.dumps(run.data, indent=2, sort_keys=True, ensure_ascii=False),
         "operator": permissions.can_manage(request.user),
         "can_retry_run": run.state == RunState.FAILED,
