@@ -25,10 +25,28 @@ class Effects:
     # New READY workitems as saved (with their run): the chain goes on with
     # one of them after the commit without reading it back.
     created: dict[int, WorkItem] = field(default_factory=dict)
+    # Set by a worker step whose chain goes on in-process: (run id, lease expiry).
+    # The first READY step it makes for that run is inserted already leased to
+    # the worker, instead of an UPDATE of the lease afterwards.
+    lease_first: tuple[int, datetime] | None = None
 
     def send(self, workitem_id: int, lock_version: int) -> None:
         """Queue the READY step ``workitem_id`` (at this version) on commit."""
         self.ready.append((workitem_id, lock_version))
+
+    def lease_at_insert(self, workitem: WorkItem) -> None:
+        """Lease a new READY ``workitem`` (before its INSERT) if the chain goes on with it.
+
+        Only the first step this transaction makes READY, of the run the worker
+        holds: that is the one the worker runs next (``effects.ready[0]``); any
+        other is queued unleased, free for the claim of whichever worker gets
+        its message.
+        """
+        if self.lease_first is None or self.ready:
+            return
+        run_id, until = self.lease_first
+        if workitem.instance_id == run_id:
+            workitem.lease_expires_at = until
 
     def schedule(self, *, keep: int | None = None) -> None:
         """Queue the work on commit; ``keep`` is a workitem the caller runs itself."""

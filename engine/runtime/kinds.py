@@ -94,6 +94,7 @@ def enter_automatic(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     workitem.state = WorkItemState.READY
     workitem.dispatched_at = walk.now
     workitem.idempotency_key = idempotency_key(workitem)
+    walk.effects.lease_at_insert(workitem)  # the worker's chain goes on with it: no UPDATE
     workitem.save()
     walk.effects.send(workitem.pk, workitem.lock_version)
     walk.effects.created[workitem.pk] = workitem
@@ -348,6 +349,7 @@ ENTRIES: dict[str, Entry] = {
     ActivityKind.EXCLUSIVE: Entry(enter_passing),
     ActivityKind.PARALLEL: Entry(enter_passing),
     ActivityKind.AUTOMATIC: Entry(enter_automatic),
+    ActivityKind.HTTP: Entry(enter_automatic),  # sent by a worker (engine.runtime.http_task)
     ActivityKind.HUMAN: Entry(enter_human, timers=True, offers=True),
     ActivityKind.TIMER: Entry(enter_timer, timers=True),
     ActivityKind.SIGNAL: Entry(enter_signal, timers=True),

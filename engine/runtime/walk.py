@@ -338,6 +338,7 @@ def _create_run(
         status_to=RunState.RUNNING,
         metadata={"version": version.number},
     )
+    version.graph()  # (cached by id from the row at hand: the walk need not read it again)
     walk = Walk(run, effects, actor=user)
     walk.begin()
     walk.settle()

@@ -28,10 +28,10 @@ from django.utils import timezone
 
 from engine import handlers
 from engine.conf import waymark_setting
-from engine.core.graph import Activity
+from engine.core.graph import Activity, ActivityKind
 from engine.errors import DataTooLarge
 from engine.models import IncidentKind, Timer, TimerKind, Version, WorkItem, WorkItemState
-from engine.runtime import audit, leases, scheduler
+from engine.runtime import audit, http_task, leases, scheduler
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects
@@ -164,11 +164,18 @@ def _call_handler(workitem: WorkItem, activity: Activity):
         business_key=run.business_key,
     )
     try:
-        result = handlers.as_result(handlers.resolve(activity.handler)(ctx))
+        result = handlers.as_result(_step_function(activity)(ctx))
         result.data = jsonable(result.data)
     except handlers.FAILURES as exc:  # the handler's failure is data: recorded, never raised
         return None, handlers.describe_failure(exc), tb.format_exc()
     return result, None, None
+
+
+def _step_function(activity: Activity):
+    """What a worker calls for the step: the HTTP request, or the registered handler."""
+    if activity.kind == ActivityKind.HTTP:
+        return http_task.handler_for(activity)
+    return handlers.resolve(activity.handler)
 
 
 def _record(
@@ -189,6 +196,8 @@ def _record(
             return SKIPPED
         # Unchanged since it was read (every change bumps lock_version).
         workitem.instance = run
+        if lease_next:
+            effects.lease_first = (run.pk, leases.lease_until())
         walk = Walk(run, effects)
         if result is not None:
             _record_success(walk, workitem, result)
@@ -196,8 +205,9 @@ def _record(
             _record_failure(walk, workitem, activity, error or "", trace or "")
         walk.settle()
         following = _next_inline(effects, run.pk)
-        if following is not None and following.known is not None and lease_next:
-            _lease(following.known)  # taken in this commit: no other worker can claim it
+        known = following.known if following is not None else None
+        if known is not None and lease_next and known.lease_expires_at is None:
+            _lease(known)  # taken in this commit: no other worker can claim it
         effects.schedule(keep=following.workitem_id if following else None)
     return StepResult(recorded=True, next=following)
 
