@@ -76,6 +76,11 @@ def _form_field(spec: FieldSpec) -> forms.Field:
         field.required = spec.name in RETRY_FIELDS
     if spec.type == FieldType.LONG_TEXT:
         field.widget = forms.Textarea(attrs={"rows": 3})
+    if spec.name == "name":
+        field.required = True
+        field.error_messages["required"] = "An activity needs a name."
+    # The server says what is too long; the browser would cut a paste silently.
+    field.widget.attrs.pop("maxlength", None)
     field.label = spec.label
     field.help_text = spec.help
     return field

@@ -98,13 +98,32 @@ def add_activity(
         raise DefinitionError(f"Unknown activity kind {kind!r}.", field="kind")
     if key and version.activities.filter(key=key).exists():
         raise DefinitionError(f"This version already has an activity {key!r}.", field="key")
+    if name:
+        check_name(name)
     return new_activity(version, kind, key=key, name=name, x=x, y=y, **fields)
+
+
+def check_name(name: Any) -> None:
+    """An activity's name, when set, is text of 1 to 200 characters: never cut, never blank.
+
+    Every door (designer, API, file import through ``add_activity``) gets these words.
+    """
+    limit = Activity._meta.get_field("name").max_length
+    if not isinstance(name, str) or not name.strip():
+        raise DefinitionError("name: An activity needs a name.", field="name")
+    if len(name) > limit:
+        raise DefinitionError(
+            f"name: A name has at most {limit} characters; this one has {len(name)}.",
+            field="name",
+        )
 
 
 @transaction.atomic
 def update_activity(activity: Activity, *, user=None, **fields: Any) -> Activity:
     lock_draft(activity.version)
     _check_fields(fields, ACTIVITY_FIELDS)
+    if "name" in fields:
+        check_name(fields["name"])
     if "form_schema" in fields:
         check_schema(fields["form_schema"], "form_schema")
     for name, value in fields.items():
