@@ -297,17 +297,18 @@
     var head = el("div", { className: "fd-head" }, [el("strong", { text: name || "(no name)" }), el("span", { className: "muted", text: " " + kind })]);
     if (!this.readonly) {
       var move = function (label, text, delta, disabled) {
-        var b = el("button", { type: "button", text: text, title: label, "aria-label": label + ": " + (name || "field"), disabled: disabled });
+        var b = el("button", { type: "button", text: text, title: label, "data-action": label, disabled: disabled });
         b.addEventListener("click", function () { self.move(index, delta); });
         return b;
       };
       head.appendChild(move("Move up", "\u2191", -1, index === 0));
       head.appendChild(move("Move down", "\u2193", 1, index === count - 1));
-      var remove = el("button", { type: "button", text: "Remove", className: "danger", "aria-label": "Remove " + (name || "field") });
+      var remove = el("button", { type: "button", text: "Remove", className: "danger", "data-action": "Remove" });
       remove.addEventListener("click", function () { self.model.rows.splice(index, 1); self.changed(true); });
       head.appendChild(remove);
     }
     item.appendChild(head);
+    nameHead(head, name);
     if (!row.field) {
       item.appendChild(el("p", { className: "muted small", text: "\u201c" + row.name + "\u201d uses JSON Schema the designer does not edit; it is saved unchanged." }));
       item.appendChild(el("pre", { className: "fd-kept", text: JSON.stringify(row.spec, null, 2) }));
@@ -316,12 +317,20 @@
     var details = el("details", { open: !!this.open[index] });
     details.appendChild(el("summary", { text: "Edit " + (name || "field") }));
     details.addEventListener("toggle", function () { self.open[index] = details.open; });
-    details.appendChild(this.drawInputs(row.field, head.firstChild));
+    details.appendChild(this.drawInputs(row.field, head));
     item.appendChild(details);
     return item;
   };
 
-  Designer.prototype.drawInputs = function (f, title) {
+  // The field's name in its heading and in its buttons' accessible names ("Move up: Days").
+  function nameHead(head, name) {
+    head.firstChild.textContent = name || "(no name)";
+    head.querySelectorAll("button[data-action]").forEach(function (b) {
+      b.setAttribute("aria-label", b.getAttribute("data-action") + ": " + (name || "field"));
+    });
+  }
+
+  Designer.prototype.drawInputs = function (f, head) {
     var self = this, box = el("div", { className: "fd-inputs" });
     var named = !f.fresh && !!f.name && f.name !== slug(f.title);
     var input = function (text, value, set, attrs, help) {
@@ -333,8 +342,8 @@
     var nameInput;
     input("Label", f.title, function (v) {
       f.title = v;
-      title.textContent = v || f.name || "(no name)";
       if (!named) { f.name = slug(v); nameInput.value = f.name; }
+      nameHead(head, v || f.name);
     });
     nameInput = input("Name in the data", f.name, function (v) { f.name = v.trim(); named = true; f.fresh = false; }, { spellcheck: false }, "the key the value is stored under");
     var type = el("select", { disabled: self.readonly });
@@ -369,16 +378,20 @@
       input("Default", f["default"], function (v) { f["default"] = v || undefined; }, {}, "e.g. 2026-05-01T09:30:00Z");
     } else if (f.type === "choice") {
       var options = el("textarea", { rows: 3, value: f.options.join("\n"), disabled: self.readonly });
+      var def = el("select", { disabled: self.readonly });
+      var fillDefault = function () {
+        def.innerHTML = "";
+        def.appendChild(el("option", { value: "", text: "(none)" }));
+        f.options.forEach(function (o) { def.appendChild(el("option", { value: o, text: o, selected: o === f["default"] })); });
+      };
       options.addEventListener("input", function () {
         f.options = options.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
         if (f.options.indexOf(f["default"]) < 0) f["default"] = undefined;
+        fillDefault();
         self.changed(false);
       });
-      options.addEventListener("change", function () { self.changed(true); });
       box.appendChild(labelled("Choices", options, "one per line"));
-      var def = el("select", { disabled: self.readonly });
-      def.appendChild(el("option", { value: "", text: "(none)" }));
-      f.options.forEach(function (o) { def.appendChild(el("option", { value: o, text: o, selected: o === f["default"] })); });
+      fillDefault();
       def.addEventListener("change", function () { f["default"] = def.value || undefined; self.changed(false); });
       box.appendChild(labelled("Default", def));
     } else if (f.type === "checkbox") {
