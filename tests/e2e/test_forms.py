@@ -161,3 +161,39 @@ def test_design_forms_start_a_run_and_complete_the_task(page, live_server, desig
     expect(page.get_by_role("status").first).to_contain_text("Completed")
     item.refresh_from_db()
     assert (item.outcome, item.form_data) == ("APPROVED", {"comment": "enjoy"})
+
+
+def test_a_schema_written_by_hand_keeps_what_the_designer_cannot_edit(page, live_server, designer):
+    hand_written = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "iban": {"type": "string", "title": "IBAN", "pattern": "^[A-Z]{2}[0-9]{2}"},
+            "days": {"type": "integer", "title": "Days", "minimum": 1},
+        },
+        "required": ["iban"],
+    }
+    draft = {**DRAFT, "activities": [dict(a) for a in DRAFT["activities"]]}
+    draft["activities"][1]["form_schema"] = hand_written
+    version = svc.import_definition(draft, publish_it=False)
+    page.goto(f"{live_server.url}/processes/leave/versions/{version.number}/?sel=a:review")
+    props = page.locator("#properties")
+    kept = props.locator(".fd-field.fd-readonly")
+    expect(kept).to_contain_text("“iban” uses JSON Schema the designer does not edit")
+    expect(kept).to_contain_text('"pattern"')
+    expect(props.locator(".form-designer")).to_contain_text('"additionalProperties": false')
+    days = props.locator(".fd-field").filter(has_text="Days")
+    days.get_by_text("Edit Days").click()
+    days.get_by_label("Maximum").fill("10")
+    props.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#properties .notice")).to_contain_text("Saved Review the request")
+    saved = Activity.objects.get(version=version, key="review").form_schema
+    assert saved["properties"]["iban"] == hand_written["properties"]["iban"]
+    assert saved["additionalProperties"] is False
+    assert saved["required"] == ["iban"]
+    assert saved["properties"]["days"] == {
+        "type": "integer",
+        "title": "Days",
+        "minimum": 1,
+        "maximum": 10,
+    }
