@@ -15,7 +15,12 @@ and measures, on this machine:
 - canvas fragment: the HTMX GET of the canvas alone (what it shows and nothing more);
 - move round trip on 50 activities: an HTMX POST that moves a node (a new
   position, so the render is cold every time) including undo history,
-  validation and the returned fragment, through Django's test client.
+  validation and the returned fragment, through Django's test client;
+- the direct-manipulation round trips on 50 activities, the same way: five
+  selected activities moved together, a rename in place, a kind dropped onto
+  an arrow (then undone), and a paste of five copied activities (then undone).
+  The editor page and fragments measured above carry the new affordances
+  (context pad, palette drop targets, publish button).
 
 Targets (docs/benchmarks.md): render of 200 activities <= 150 ms; move round
 trip on 50 activities <= 100 ms median. Ratios below 1.0 are within target.
@@ -159,10 +164,54 @@ def run() -> None:
         f"\nmove round trip, 50 activities: median {median:.1f} ms, p90 {p90:.1f} ms "
         f"(target <= {MOVE_TARGET_MS:.0f} ms median; ratio {median / MOVE_TARGET_MS:.2f})"
     )
+    direct_round_trips(client)
     print(
         f"render 200 activities cold: {results[200]:.1f} ms "
         f"(target <= {RENDER_TARGET_MS:.0f} ms; ratio {results[200] / RENDER_TARGET_MS:.2f})"
     )
+
+
+def round_trip(client, url: str, data_for, *, after=None) -> tuple[float, float]:
+    """Median and p90 of ``MOVES`` HTMX POSTs to ``url`` (``after`` runs untimed after each)."""
+    samples = []
+    for i in range(MOVES):
+        started = time.perf_counter()
+        response = client.post(url, data_for(i), HTTP_HX_REQUEST="true")
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+        if after is not None:
+            after()
+    return ms(statistics.median(samples)), ms(sorted(samples)[int(len(samples) * 0.9)])
+
+
+def direct_round_trips(client) -> None:
+    base = "/processes/bench50/versions/1/"
+    undo = lambda: client.post(base + "undo/", HTTP_HX_REQUEST="true")  # noqa: E731
+    keys = "a10,a11,a12,a13,a14"
+    client.post(base + "selection/copy/", {"keys": keys}, HTTP_HX_REQUEST="true")
+    cases = (
+        (
+            "move 5 together",
+            "selection/move/",
+            lambda i: {"keys": keys, "dx": 10 - 15 * (i % 2), "dy": 0},
+            None,
+        ),
+        ("rename in place", "activities/a20/rename/", lambda i: {"name": f"Renamed {i}"}, None),
+        (
+            "drop onto an arrow",
+            "activities/drop/",
+            lambda i: {"kind": "human", "x": 300 + i, "y": 400, "into": "t5"},
+            undo,
+        ),
+        ("paste 5", "paste/", lambda i: {}, undo),
+    )
+    print("\ndirect manipulation, 50 activities (HTMX POST, fragment back):")
+    for name, path, data_for, after in cases:
+        median, p90 = round_trip(client, base + path, data_for, after=after)
+        print(
+            f"  {name:<20} median {median:>6.1f} ms, p90 {p90:>6.1f} ms"
+            f" (ratio to {MOVE_TARGET_MS:.0f} ms: {median / MOVE_TARGET_MS:.2f})"
+        )
 
 
 if __name__ == "__main__":

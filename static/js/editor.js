@@ -59,11 +59,29 @@
     markMulti();
   }
 
+  // The script's own requests go one after the other, each from the #editor of its
+  // time: htmx would queue a second one on the old #editor and drop it once swapped out.
+  var queue = Promise.resolve();
   function send(method, target, values) {
-    return htmx.ajax(method, target, {
-      target: "#editor", swap: "outerHTML", values: values || {}, source: editor()
-    });
+    queue = queue.then(function () {
+      return htmx.ajax(method, target, {
+        target: "#editor", swap: "outerHTML", values: values || {}, source: editor()
+      });
+    }).catch(function () { /* htmx has shown the error */ });
+    return queue;
   }
+  // An answer that arrives after the answer to a later request is stale: it is not
+  // shown (e.g. Escape then a quick palette click must end on the graph with the node).
+  var issued = 0, shown = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.target && event.detail.target.id === "editor") event.detail.xhr.waymarkSeq = ++issued;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var seq = event.detail.xhr && event.detail.xhr.waymarkSeq;
+    if (!seq || !event.detail.target || event.detail.target.id !== "editor") return;
+    if (seq < shown) { event.detail.shouldSwap = false; return; }
+    shown = seq;
+  });
 
   // View: pan and zoom ------------------------------------------------------
   function storageKey() { var e = editor(); return "waymark-view:" + (e ? e.dataset.viewKey : ""); }

@@ -248,7 +248,7 @@ def test_double_click_renames(page, live_server, designer):
     svc.add_activity(process.versions.get(), "human", key="old", name="Old name", x=200, y=240)
     page.goto(f"{live_server.url}/processes/dbl/versions/1/")
     node_by_label(page, "Old name").locator("text").first.dblclick()
-    name = page.get_by_role("textbox", name="Name", exact=True)
+    name = page.get_by_role("textbox", name="Name on the canvas")  # renamed in place
     expect(name).to_be_focused()
     page.keyboard.type("New name")
     page.keyboard.press("Enter")
