@@ -119,7 +119,9 @@ def _run_problems(
             problems.append(_problem(path, f"waits at {key!r}; the target has no {new!r}"))
         elif target.activity(new).kind.value != kind:
             found = target.activity(new).kind.value
-            problems.append(_problem(path, f"waits at a {kind} activity; {new!r} is a {found}"))
+            problems.append(
+                _problem(path, f"waits at {_an(kind)} activity; {new!r} is {_an(found)} activity")
+            )
     for key, via in (
         Timer.objects.filter(instance=run, fired_at=None)
         .exclude(transition_key="")
@@ -188,3 +190,8 @@ def _move(
 
 def _problem(path: str, message: str) -> dict[str, str]:
     return {"path": path, "message": message}
+
+
+def _an(word: str) -> str:
+    """'a human', 'an automatic'."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word

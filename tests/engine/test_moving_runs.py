@@ -116,7 +116,7 @@ def test_a_mapping_to_another_kind_or_to_nothing_is_refused(wm, v1):
         wm.run(move_runs, v1, v2, mapping={"review": "log", "nowhere": "end"})
     messages = [p["message"] for p in caught.value.problems]
     assert "v1 has no activity 'nowhere'" in messages
-    assert "waits at a human activity; 'log' is a automatic" in messages
+    assert "waits at a human activity; 'log' is an automatic activity" in messages
     assert ProcessInstance.objects.get().version.number == 1
 
 

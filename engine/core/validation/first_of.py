@@ -54,7 +54,7 @@ def _check_way_out(graph: Graph, gateway: Activity, t: Transition) -> list[Probl
         problems.append(
             _problem(
                 gateway,
-                f"{target.label!r} is a {target.kind.label.lower()}; only a timer or a wait "
+                f"{target.label!r} is {_an(target.kind.label.lower())}; only a timer or a wait "
                 "for signal can follow it.",
                 WAIT_HINT,
             )
@@ -78,3 +78,8 @@ def _name(graph: Graph, key: str) -> str:
 
 def _problem(gateway: Activity, message: str, hint: str) -> Problem:
     return Problem("WM127", gateway.key, ERROR, f"{gateway.label!r}: {message}", hint)
+
+
+def _an(words: str) -> str:
+    """'a human task', 'an automatic task'."""
+    return ("an " if words[:1] in "aeiou" else "a ") + words
