@@ -8,6 +8,7 @@ AREAS = [
     ("runs", "Runs", "monitoring:run_list", "Watch running processes and fix what failed."),
     ("inbox", "Inbox", "monitoring:inbox", "Claim and complete the work waiting for you."),
     ("audit", "Audit log", "audit:log", "Who changed what, and when."),
+    ("handlers", "Handlers", "designer:handlers", "What automatic tasks may run."),
 ]
 
 

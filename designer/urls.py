@@ -8,8 +8,10 @@ from designer.views import (
     editor_actions,
     editor_clipboard,
     editor_direct,
+    editor_dry_run,
     editor_selection,
     editor_triggers,
+    handlers,
 )
 
 app_name = "designer"
@@ -55,6 +57,8 @@ urlpatterns = [
     ),
     path(VERSION + "input-form/", forms_designer.process_input, name="process_input"),
     path(VERSION + "form-preview/", forms_designer.form_preview, name="form_preview"),
+    path(VERSION + "dry-run/", editor_dry_run.dry_run, name="dry_run"),
+    path("handlers/", handlers.handler_list, name="handlers"),
     path(VERSION + "triggers/", editor_triggers.trigger_add, name="trigger_add"),
     path(VERSION + "trigger-preview/", editor_triggers.trigger_preview, name="trigger_preview"),
     path(VERSION + "triggers/<str:key>/", editor_triggers.trigger, name="trigger"),

@@ -31,6 +31,17 @@ definition names. The registry is filled by administrators, in settings:
 - ``WAYMARK_HANDLERS = {"billing.refund": "billing.legacy.refund"}``: a name
   for a function given by dotted path (imported when first called).
 
+The catalogue. ``@handler("billing.charge", description="Charge the card",
+reads=["amount"], writes=["charged"])`` also says what the handler does and
+which data keys it reads and writes (the description defaults to the first
+line of the docstring). ``catalogue()`` lists every registered handler with
+these; the designer's Handlers page, the editor's picker and
+``GET /api/v1/handlers/`` show it.
+
+Dry runs. A dry run of a draft (engine.runtime.dry_run) calls a handler only
+when the person asks; then ``ctx.dry_run`` is True, and the ids are 0: a
+handler with side effects should skip them then.
+
 Any other name is an error that blocks publishing (validation code WM114); a
 published run whose handler is no longer registered falls out with an
 incident saying so. A module or path of these settings that does not import
@@ -39,7 +50,7 @@ is reported by the system check ``waymark.E010`` (``manage.py check``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
@@ -49,6 +60,7 @@ from django.utils.module_loading import import_string
 from engine.conf import waymark_setting
 
 _registry: dict[str, Callable[..., Any]] = {}
+_described: dict[str, HandlerInfo] = {}
 
 # What a handler may raise that the worker records as a failed attempt. sys.exit()
 # and KeyboardInterrupt are not Exceptions; uncaught, they would end the worker
@@ -73,12 +85,15 @@ class HandlerContext:
     attempt: int = 1  # 1 for the first try
     business_key: str = ""
     error: str = ""  # for compensation handlers: why the step fell out
+    dry_run: bool = False  # True in a dry run of a draft: skip side effects
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
     @property
     def workitem(self):
+        if self.dry_run:
+            raise LookupError("a dry run has no workitem (ctx.dry_run is True)")
         from engine.models import WorkItem
 
         return WorkItem.objects.select_related("instance").get(pk=self.workitem_id)
@@ -107,16 +122,93 @@ def as_result(value: Any) -> HandlerResult:
     )
 
 
-def handler(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a function as the handler called ``name``."""
+@dataclass(frozen=True)
+class HandlerInfo:
+    """One entry of the catalogue: what a handler does and the data keys it uses."""
+
+    name: str
+    description: str = ""
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    module: str = ""
+    problem: str = ""  # a WAYMARK_HANDLERS path that does not import
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "reads": list(self.reads),
+            "writes": list(self.writes),
+            "module": self.module,
+            "problem": self.problem,
+        }
+
+
+def handler(
+    name: str,
+    *,
+    description: str | None = None,
+    reads: Iterable[str] = (),
+    writes: Iterable[str] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function as the handler called ``name``.
+
+    ``description`` (else the docstring's first line), ``reads`` and ``writes``
+    (data keys) are for the catalogue people pick handlers from.
+    """
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a handler's name is a non-empty string")
+    reads, writes = _keys(reads, "reads"), _keys(writes, "writes")
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         _registry[name] = func
+        _described[name] = _info(name, func, description, reads, writes)
         return func
 
     return register
+
+
+def _keys(keys: Iterable[str], what: str) -> tuple[str, ...]:
+    if isinstance(keys, str) or not all(isinstance(k, str) for k in keys):
+        raise ValueError(f"a handler's {what} is a list of data keys (strings)")
+    return tuple(keys)
+
+
+def _first_line(func: Any) -> str:
+    lines = (getattr(func, "__doc__", None) or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _info(name: str, func: Any, description: str | None, reads=(), writes=()) -> HandlerInfo:
+    module = getattr(func, "__module__", "") or ""
+    qualname = getattr(func, "__qualname__", "") or ""
+    return HandlerInfo(
+        name=name,
+        description=description if description is not None else _first_line(func),
+        reads=tuple(reads),
+        writes=tuple(writes),
+        module=f"{module}.{qualname}" if qualname else module,
+    )
+
+
+def catalogue() -> list[HandlerInfo]:
+    """Every registered handler, by name, with its description and data keys.
+
+    A name mapped in WAYMARK_HANDLERS is imported here to read its docstring
+    (settings are trusted); a path that does not import is listed with the
+    problem instead.
+    """
+    entries = {
+        name: _described.get(name) or _info(name, func, None) for name, func in _registry.items()
+    }
+    for name, path in _configured().items():
+        if name in _registry:
+            continue
+        try:
+            entries[name] = _info(name, import_string(path), None)
+        except ImportError as exc:
+            entries[name] = HandlerInfo(name, module=str(path), problem=f"cannot import: {exc}")
+    return [entries[name] for name in sorted(entries)]
 
 
 def not_registered(name: str) -> str:

@@ -7,7 +7,9 @@ from engine.api.converters import ElementKeyConverter, IdConverter, ProcessCodeC
 from engine.api.errors import unknown_path
 from engine.api.views import (
     audit,
+    dry_run,
     elements,
+    handlers,
     incidents,
     me,
     moves,
@@ -50,6 +52,7 @@ urlpatterns = [
     path(f"{VERSION}diff/", versions.VersionDiff.as_view(), name="version-diff"),
     path(f"{VERSION}export/", versions.VersionExport.as_view(), name="version-export"),
     path(f"{VERSION}move-runs/", moves.MoveRuns.as_view(), name="version-move-runs"),
+    path(f"{VERSION}dry-run/", dry_run.VersionDryRun.as_view(), name="version-dry-run"),
     path(f"{VERSION}activities/", elements.ActivityList.as_view(), name="activity-list"),
     path(
         f"{VERSION}activities/<key:key>/",
@@ -126,6 +129,7 @@ urlpatterns = [
         name="webhook-rotate-secret",
     ),
     path("me/", me.Me.as_view(), name="me"),
+    path("handlers/", handlers.HandlerList.as_view(), name="handler-list"),
     # Last: any other path under /api/v1/ (an unknown endpoint, an id that cannot be such as
     # -1, abc or 2**63) answers the JSON 404 body rather than Django's HTML page.
     re_path(r"^", unknown_path, name="unknown"),
