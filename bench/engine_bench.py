@@ -517,7 +517,7 @@ def report(results: list[dict], peers: dict | None) -> None:
     if peers is None:
         return
     print()
-    print("Peers on SQLite, same processes, all inline: no queue, no worker")
+    print("Peers on SQLite, same processes, all inline: no queue, no worker (DBOS: linear only)")
     if "error" in peers:
         print(f"  peers not measured: {peers['error']}")
         return
@@ -546,11 +546,15 @@ def report(results: list[dict], peers: dict | None) -> None:
         linear, starts = peer.get("linear"), peer.get("starts")
         print(
             f"{name:<28}{fmt(linear):>15}"
-            f"{(best['linear'] / linear if linear and best.get('linear') else 0):>13.2f}x"
+            f"{_ratio(best.get('linear'), linear):>14}"
             f"{fmt(starts):>16}"
-            f"{(best['starts'] / starts if starts and best.get('starts') else 0):>13.2f}x"
+            f"{_ratio(best.get('starts'), starts):>14}"
             f"  {peer.get('notes', '')}"
         )
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    return f"{ours / theirs:.2f}x" if ours and theirs else "-"
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""django-viewflow and django-goflow2 on the same processes as bench/engine_bench.py.
+"""django-viewflow, django-goflow2 and DBOS Transact on the processes of bench/engine_bench.py.
 
 Runs in its own virtualenv (the peers are never installed next to Waymark):
 
@@ -12,7 +12,9 @@ inline, in the caller's process and transaction (no queue, no worker): a
 settings (WAL, synchronous=NORMAL, IMMEDIATE transactions): automatic
 steps/s of the 20-step linear process and run starts/s of the process heavy
 in human tasks (a start creates its first human task). Prints one
-``BENCH-RESULT {json}`` line for the driver.
+``BENCH-RESULT {json}`` line for the driver. DBOS Transact (dbos_peer.py)
+runs the 20-step process only (it has no human tasks), on a SQLite file with
+the same settings (or ``BENCH_DBOS_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -170,9 +172,15 @@ def main() -> None:
     user = User.objects.create_user("bench")
     auto_user = User.objects.create_user("workflow")  # goflow2's WF_USER_AUTO
     results = {}
+    from dbos_peer import dbos_figures
+
+    dbos_url = os.environ.get("BENCH_DBOS_DATABASE_URL") or (
+        "sqlite:///" + os.path.join(folder, "dbos.sqlite3")
+    )
     for name, measure in (
         ("django-viewflow", viewflow_figures),
         ("django-goflow2", lambda: goflow_figures(user, auto_user)),
+        ("DBOS Transact", lambda: dbos_figures(dbos_url, RUNS)),
     ):
         try:
             results[name] = measure()
