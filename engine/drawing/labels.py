@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (SVG coordinates, y down)
 
@@ -133,8 +134,8 @@ def _move(text: ET.Element, old: Box, new: Box) -> None:
     text.set("y", f"{float(text.get('y', 0)) + dy:.2f}")
 
 
-def place_edge_labels(root: ET.Element) -> list[Box]:
-    """Move edge labels (``<g id="e<i>">``) clear of nodes and earlier labels.
+def place_edge_labels(root: ET.Element, keep_clear: Sequence[Box] = ()) -> list[Box]:
+    """Move edge labels (``<g id="e<i>">``) clear of nodes, earlier labels and ``keep_clear``.
 
     Reads node outlines from ``<g id="n<i>">`` and ``<g id="m<i>">`` groups, so it
     runs on Graphviz's own SVG, before the ids are rewritten. Returns the
@@ -148,6 +149,7 @@ def place_edge_labels(root: ET.Element) -> list[Box]:
             box = outline_box(group)
             if box is not None:
                 nodes.append((box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2))
+    nodes += list(keep_clear)
     placed: list[Box] = []
     for group in groups:
         ident = group.get("id", "")

@@ -57,7 +57,7 @@ def _add_badge(group: ET.Element, text: str) -> labels.Box | None:
     if box is None:
         return None
     _, y0, x1, _ = box
-    width = 8 + 6.5 * len(text)
+    width = _badge_width(text)
     badge = ET.SubElement(group, _tag("g"), {"class": "badge", "aria-hidden": "true"})
     ET.SubElement(
         badge,
@@ -77,6 +77,27 @@ def _add_badge(group: ET.Element, text: str) -> labels.Box | None:
     )
     label.text = text
     return x1 - width / 2, y0 - 9, x1 + width / 2, y0 + 7
+
+
+def _badge_width(text: str) -> float:
+    return 8 + 6.5 * len(text)
+
+
+def _badge_boxes(
+    root: ET.Element, nodes: list[dot.Node], badges: Mapping[str, object]
+) -> list[labels.Box]:
+    """Where the badges will be (labels keep clear of them): one box per badged node."""
+    boxes: list[labels.Box] = []
+    for group in root.iter(_tag("g")):
+        ident = group.get("id", "")
+        if not (ident.startswith("n") and ident[1:].isdigit()):
+            continue
+        text = badges.get(nodes[int(ident[1:])].key)
+        box = shape_box(group) if text not in (None, "") else None
+        if box is not None:
+            half = _badge_width(str(text)) / 2
+            boxes.append((box[2] - half, box[1] - 9, box[2] + half, box[1] + 7))
+    return boxes
 
 
 def _mark_note(group: ET.Element) -> None:
@@ -127,7 +148,7 @@ def decorate(
     node_notes: Mapping[str, str] | None = None,
 ) -> str:
     root = ET.fromstring(raw[raw.index("<svg") :])
-    extents = labels.place_edge_labels(root)
+    extents = labels.place_edge_labels(root, _badge_boxes(root, nodes, node_badges))
     root.attrib.pop("width", None)
     root.attrib.pop("height", None)
     root.set("class", "process-graph")
