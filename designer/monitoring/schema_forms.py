@@ -12,8 +12,11 @@ data against the full schema (``engine.schemas``) and its errors are put
 back next to the fields (``add_engine_errors``), so nothing typed is lost.
 Properties of other types (objects, arrays) become a JSON text field.
 
-The same module reads the labels of a human task's outcome buttons, kept in
-its form schema as ``"x-waymark-outcome-labels": {"APPROVED": "Approve"}``.
+The fields come in the order of ``"x-waymark-order": ["name", ...]`` when
+the schema has one (the form designer writes it: PostgreSQL does not keep
+the order of an object's keys), then in the order stored. The same module
+reads the labels of a human task's outcome buttons, kept in its form schema
+as ``"x-waymark-outcome-labels": {"APPROVED": "Approve"}``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ MAX_FIELDS = 100
 LONG_TEXT = 200  # a maxLength above this is drawn as a text area
 WIDGET_HINT = "x-waymark-widget"  # "textarea": long text (JSON Schema has no word for it)
 OUTCOME_LABELS = "x-waymark-outcome-labels"  # {"APPROVED": "Approve", ...}
+# The order of the fields, as designed: PostgreSQL (jsonb) does not keep an object's key order.
+FIELD_ORDER = "x-waymark-order"
 
 
 class JSONField(forms.CharField):
@@ -159,8 +164,8 @@ class SchemaForm(forms.Form):
                 help_text='For example {"amount": 12}. Leave empty for none.',
             )
             return
-        for name, spec in list(properties.items())[:MAX_FIELDS]:
-            self.fields[name] = _field_for(name, spec, name in required)
+        for name in ordered_names(self.schema)[:MAX_FIELDS]:
+            self.fields[name] = _field_for(name, properties[name], name in required)
 
     def make_inert(self) -> None:
         """Every field disabled: the preview of a form in the designer."""
@@ -198,6 +203,15 @@ class SchemaForm(forms.Form):
                 self.add_error(None, f"{path}: {message}")
             else:
                 self.add_error(None, message)
+
+
+def ordered_names(schema: dict) -> list[str]:
+    """The property names in the designed order (``x-waymark-order``), then the rest as stored."""
+    names = list(schema.get("properties") or {})
+    order = schema.get(FIELD_ORDER)
+    order = order if isinstance(order, list) else []
+    first = list(dict.fromkeys(name for name in order if name in names))
+    return first + [name for name in names if name not in first]
 
 
 def outcome_buttons(outcomes: Any, form_schema: Any) -> list[dict[str, str]]:

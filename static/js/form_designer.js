@@ -19,7 +19,9 @@
   var KNOWN = ["type", "title", "description", "enum", "format", "minimum", "maximum",
     "minLength", "maxLength", "default", "x-waymark-widget"];
   var LABELS = "x-waymark-outcome-labels";
-  var DESIGNED_TOP = ["type", "properties", "required", LABELS];
+  // The order of the fields: PostgreSQL (jsonb) does not keep the order of an object's keys.
+  var ORDER = "x-waymark-order";
+  var DESIGNED_TOP = ["type", "properties", "required", LABELS, ORDER];
 
   function isObject(v) { return v !== null && typeof v === "object" && !Array.isArray(v); }
   function isNumber(v) { return typeof v === "number" && isFinite(v); }
@@ -90,7 +92,7 @@
       return model;
     }
     var required = schema.required || [];
-    Object.keys(props || {}).forEach(function (name) {
+    orderedNames(schema).forEach(function (name) {
       var field = readField(name, props[name], required.indexOf(name) >= 0);
       model.rows.push(field ? { field: field } : { name: name, spec: props[name] });
     });
@@ -99,7 +101,18 @@
     });
     if (isObject(schema[LABELS])) model.labels = Object.assign({}, schema[LABELS]);
     else if (schema[LABELS] !== undefined) model.kept[LABELS] = schema[LABELS];
+    if (schema[ORDER] !== undefined && !isOrder(schema[ORDER])) model.kept[ORDER] = schema[ORDER];
     return model;
+  }
+
+  function isOrder(v) { return Array.isArray(v) && v.every(function (n) { return typeof n === "string"; }); }
+
+  // The property names in the order of x-waymark-order, then the rest as stored.
+  function orderedNames(schema) {
+    var names = Object.keys(schema.properties || {});
+    var order = isOrder(schema[ORDER]) ? schema[ORDER] : [];
+    var first = order.filter(function (n, i) { return names.indexOf(n) >= 0 && order.indexOf(n) === i; });
+    return first.concat(names.filter(function (n) { return first.indexOf(n) < 0; }));
   }
 
   // Writing a schema ---------------------------------------------------------------
@@ -148,12 +161,14 @@
     var out = {}, hasFields = model.rows.length > 0;
     // The original order of top-level keywords is kept; new ones go after.
     Object.keys(original).forEach(function (key) {
-      if (DESIGNED_TOP.indexOf(key) < 0 || (key === LABELS && !isObject(original[key]))) out[key] = original[key];
+      var foreign = (key === LABELS && !isObject(original[key])) || (key === ORDER && !isOrder(original[key]));
+      if (DESIGNED_TOP.indexOf(key) < 0 || foreign) out[key] = original[key];
     });
     if (hasFields || Object.keys(out).length) {
       out.type = "object";
       out.properties = props;
       if (required.length) out.required = required;
+      if (model.rows.length > 1) out[ORDER] = Object.keys(props);
     }
     if (Object.keys(labels).length) out[LABELS] = labels;
     return out;

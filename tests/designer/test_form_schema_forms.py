@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from designer.monitoring.schema_forms import SchemaForm, outcome_buttons
+from designer.monitoring.schema_forms import SchemaForm, ordered_names, outcome_buttons
 
 SCHEMA = {
     "type": "object",
@@ -96,3 +96,13 @@ def test_outcome_buttons_carry_labels_beside_codes():
         {"code": "REJECTED", "label": ""},
     ]
     assert outcome_buttons(["OK"], {}) == [{"code": "OK", "label": ""}]
+
+
+def test_fields_follow_the_designed_order_whatever_order_the_keys_come_back_in():
+    schema = {
+        "type": "object",
+        "properties": {"b": {"type": "string"}, "a": {"type": "string"}, "c": {}},
+        "x-waymark-order": ["a", "b", "gone", "a"],
+    }
+    assert ordered_names(schema) == ["a", "b", "c"]
+    assert list(SchemaForm(schema).fields) == ["a", "b", "c"]

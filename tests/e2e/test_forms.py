@@ -74,7 +74,7 @@ def test_design_forms_start_a_run_and_complete_the_task(page, live_server, desig
     panel.get_by_role("button", name="Save the input form").click()
     expect(panel.get_by_role("status")).to_contain_text("Saved the input form.")
     schema = Process.objects.get(code="leave").input_schema
-    assert list(schema["properties"]) == [
+    assert schema["x-waymark-order"] == [
         "employee_name",
         "reason",
         "days",
@@ -116,6 +116,15 @@ def test_design_forms_start_a_run_and_complete_the_task(page, live_server, desig
 
     # Starting a run from the generated form: a bad date and a missing name are refused.
     page.goto(f"{live_server.url}/runs/start/leave/")
+    labels = page.locator(".start-form .field > label").all_inner_texts()
+    assert [label.strip(" *") for label in labels[:6]] == [
+        "Employee name",
+        "Reason",
+        "Days",
+        "First day",
+        "Urgent",
+        "Kind of leave",
+    ]
     page.get_by_label("Reason").fill("family wedding")
     page.get_by_label("Days").fill("3")
     expect(page.get_by_label("Kind of leave")).to_have_value('"holiday"')
