@@ -38,6 +38,12 @@
       if (!visible || !svg) return;
       mark(find(svg, "node", li.dataset.activity), "dry-run-visited");
       mark(find(svg, "edge", li.dataset.via), "dry-run-taken");
+      if (index < upto - 1 || upto === all.length) {
+        // The ways out it took (the last shown step's only once the whole path is shown).
+        (li.dataset.taken || "").split(" ").forEach(function (key) {
+          mark(find(svg, "edge", key), "dry-run-taken");
+        });
+      }
       if (index === upto - 1) mark(find(svg, "node", li.dataset.activity), "dry-run-current");
     });
     var waiting = document.querySelector("#dry-run-result [data-waiting]");

@@ -5,7 +5,10 @@
 (function () {
   "use strict";
 
-  var FIELDS = '#properties input[name="handler"], #properties input[name="compensation_handler"]';
+  // The properties form may prefix its field names ("activity-handler").
+  var FIELDS = ["handler", "compensation_handler"].map(function (name) {
+    return '#properties input[name="' + name + '"], #properties input[name$="-' + name + '"]';
+  }).join(", ");
   var loading = null;
 
   function catalogue() {
@@ -43,7 +46,8 @@
     var select = document.createElement("select");
     select.className = "handler-picker";
     select.id = input.id + "-picker";
-    select.setAttribute("aria-label", "Pick a registered handler for " + input.name.replace("_", " "));
+    var what = /compensation_handler$/.test(input.name) ? "compensation handler" : "handler";
+    select.setAttribute("aria-label", "Pick a registered handler for " + what);
     select.add(new Option("Pick a registered handler…", ""));
     list.forEach(function (entry) {
       var text = entry.name + (entry.description ? " — " + entry.description : "");
@@ -53,7 +57,8 @@
     status.className = "handler-status small";
     status.id = input.id + "-status";
     status.setAttribute("aria-live", "polite");
-    input.setAttribute("aria-describedby", status.id);
+    var described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", (described ? described + " " : "") + status.id);
     input.insertAdjacentElement("afterend", status);
     input.insertAdjacentElement("afterend", select);
     select.addEventListener("change", function () {
