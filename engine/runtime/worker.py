@@ -30,7 +30,16 @@ from engine import handlers
 from engine.conf import waymark_setting
 from engine.core.graph import Activity
 from engine.errors import DataTooLarge
-from engine.models import IncidentKind, Timer, TimerKind, Version, WorkItem, WorkItemState
+from engine.models import (
+    IncidentKind,
+    ProcessInstance,
+    RunState,
+    Timer,
+    TimerKind,
+    Version,
+    WorkItem,
+    WorkItemState,
+)
 from engine.runtime import audit, leases, scheduler
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
@@ -198,6 +207,8 @@ def _record(
             _record_failure(walk, workitem, activity, error or "", trace or "")
         walk.settle()
         following = _next_inline(effects, run.pk)
+        if following is None and lease_next and walk.settled_state == RunState.RUNNING:
+            following = _take_sibling(run)  # a parallel branch left: run it on here
         known = following.known if following is not None else None
         if known is not None and lease_next and known.lease_expires_at is None:
             _lease(known)  # taken in this commit: no other worker can claim it
@@ -236,6 +247,40 @@ def _lease(workitem: WorkItem) -> None:
     """Lease a READY step to this worker inside the transaction that made it READY."""
     workitem.lease_expires_at = leases.lease_until()
     save_fields(workitem, ["lease_expires_at"])
+
+
+def _take_sibling(run: ProcessInstance) -> NextStep | None:
+    """Another READY step of the run that no worker holds, leased to this worker.
+
+    A parallel branch that ends at a join (or a step that ends its branch)
+    leaves the run's other READY steps to their queue messages; this worker is
+    free anyway, so it takes one of them in the same commit, by the compare-
+    and-set a claim makes (never a step another worker holds: on PostgreSQL a
+    concurrent claim waits for this row and then finds it leased). The step's
+    message, when a worker gets it, finds the step taken (or done) and does
+    nothing; if this worker dies, the lease lapses as for any step it runs.
+    """
+    sibling = (
+        WorkItem.objects.filter(
+            instance_id=run.pk, state=WorkItemState.READY, lease_expires_at=None
+        )
+        .order_by("seq")
+        .first()
+    )
+    if sibling is None:
+        return None
+    lease = leases.lease_until()
+    taken = WorkItem.objects.filter(
+        pk=sibling.pk,
+        state=WorkItemState.READY,
+        lock_version=sibling.lock_version,
+        lease_expires_at=None,
+    ).update(lease_expires_at=lease)
+    if not taken:
+        return None
+    sibling.lease_expires_at = lease
+    sibling.instance = run
+    return NextStep(sibling.pk, sibling.lock_version, sibling)
 
 
 def _next_inline(effects: Effects, run_id: int) -> NextStep | None:
