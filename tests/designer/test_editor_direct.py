@@ -209,3 +209,12 @@ def test_the_editor_offers_the_pad_and_publish(django_user_model, designer, vers
     user.user_permissions.add(Permission.objects.get(codename="publish_process"))
     body = designer.get(BASE).content.decode()
     assert 'id="publish-button"' in body
+
+
+def test_a_published_version_can_be_copied_from_into_a_draft(designer, version):
+    svc.publish(version)
+    other = svc.create_process("trip", "Trip").versions.get()
+    assert designer.post(BASE + "selection/copy/", {"keys": "review"}, **HX).status_code == 200
+    designer.post("/processes/trip/versions/1/paste/", **HX)
+    assert other.activities.filter(name="Review", kind="human").count() == 1
+    assert version.activities.count() == 4  # the published version is as it was

@@ -268,3 +268,41 @@ def test_publish_from_the_editor_shows_the_review(page, live_server, designer):
     expect(dialog).to_contain_text("Approve the order")
     dialog.get_by_role("button", name="Publish v2").click()
     expect(page.get_by_text("v2 is published.")).to_be_visible()
+
+
+def test_the_view_follows_the_work(page, live_server, designer):
+    version = chain("view", "View", ["Near"])
+    svc.add_activity(version, "human", name="Far away", x=3000, y=2200)
+    page.goto(f"{live_server.url}/processes/view/versions/1/")
+    area = page.locator("#canvas-viewport").bounding_box()
+
+    def in_view(label):
+        box = node(page, label).bounding_box()
+        return (
+            area["x"] <= box["x"]
+            and box["x"] + box["width"] <= area["x"] + area["width"]
+            and area["y"] <= box["y"]
+            and box["y"] + box["height"] <= area["y"] + area["height"]
+        )
+
+    page.get_by_role("button", name="100%").click()  # actual size: Far away is out of view
+    assert not in_view("Far away")
+    # Escape then a quick palette click: the canvas ends on the graph with the new node.
+    node(page, "Near").click()
+    expect(page.locator("#properties h2")).to_contain_text("Near")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Parallel gateway", exact=True).click()
+    expect(page.locator("#properties h2")).to_contain_text("Parallel gateway")
+    expect(node(page, "Parallel gateway")).to_be_visible()
+    assert in_view("Parallel gateway")
+
+    # After auto-layout the whole graph fits.
+    page.get_by_role("button", name="Auto-layout").click()
+    expect(page.locator("#properties .notice")).to_contain_text("Laid out")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('canvas-viewport').getBoundingClientRect();"
+        " return [...document.querySelectorAll('#canvas-stage g.activity')].every(n => {"
+        " const b = n.getBoundingClientRect(); return b.left >= v.left && b.right <= v.right"
+        " && b.top >= v.top && b.bottom <= v.bottom; }); }"
+    )
+    assert in_view("Far away") and in_view("Near")
