@@ -32,6 +32,12 @@ deployments can override them.
 | API_MAX_WAIT_SECONDS        | 60                                       | longest a ``?wait=`` request of the runs API holds (a larger wait is cut to this) |
 | HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations (trusted: set by an administrator) |
 | HANDLER_MODULES             | []                                       | modules imported when the app is ready, so their @handler registrations count; a definition may name only registered handlers |
+| HTTP_SECRETS                | {}                                       | secret name -> value (or "env:VAR" to read an environment variable) for HTTP tasks' headers; definitions hold names only |
+| HTTP_TIMEOUT                | 10                                       | seconds an HTTP task waits to connect and for each read |
+| HTTP_MAX_RESPONSE_BYTES     | 1048576                                  | largest answer an HTTP task reads; a larger one is a failed attempt |
+| HTTP_MAX_REDIRECTS          | 3                                        | redirects an HTTP task follows (each hop is checked against the address rules) |
+| HTTP_ALLOW_PRIVATE          | False                                    | let HTTP tasks reach private / loopback / link-local addresses |
+| HTTP_ALLOWED_HOSTS          | []                                       | host names or addresses (optionally host:port) HTTP tasks may reach even when private |
 
 A GoFlow2 project's ``GOFLOW_<NAME>`` settings (those in ``GOFLOW_TWINS``) are read as
 their ``WAYMARK_<NAME>`` twins when those are not set; ``manage.py check`` names each one
@@ -71,6 +77,12 @@ DEFAULTS: dict[str, Any] = {
     "API_MAX_WAIT_SECONDS": 60,
     "HANDLERS": {},
     "HANDLER_MODULES": [],
+    "HTTP_SECRETS": {},
+    "HTTP_TIMEOUT": 10,
+    "HTTP_MAX_RESPONSE_BYTES": 1_048_576,
+    "HTTP_MAX_REDIRECTS": 3,
+    "HTTP_ALLOW_PRIVATE": False,
+    "HTTP_ALLOWED_HOSTS": [],
 }
 
 SCHEDULER_BACKENDS = {

@@ -76,6 +76,18 @@ class ActivitySpec(_Strict):
     correlation: str = Field("", max_length=255)
     signal_timeout: str = Field("", max_length=32)
     subprocess_code: str = Field("", max_length=64)
+    # HTTP request: templates over run data and secret *names* (docs/engine.md)
+    http_method: str = Field("GET", max_length=8)
+    http_url: str = Field("", max_length=2000)
+    http_body: dict[str, Any] = Field(default_factory=dict)
+    http_headers: dict[str, str] = Field(default_factory=dict, max_length=50)
+    http_result_path: str = Field("", max_length=255)
+    http_result_key: str = Field("", max_length=64)
+
+    @field_validator("http_method")
+    @classmethod
+    def _upper_method(cls, method: str) -> str:
+        return method.upper()
 
     @field_validator("form_schema")
     @classmethod

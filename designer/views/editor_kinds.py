@@ -6,7 +6,7 @@ from engine.models import ActivityKind
 
 # Kinds an activity may change to and back without losing its place in the graph.
 KIND_FAMILIES = (
-    ("human", "automatic", "subprocess"),
+    ("human", "automatic", "subprocess", "http"),
     ("timer", "signal"),
     ("exclusive", "parallel", "first_of"),
 )

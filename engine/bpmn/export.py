@@ -22,6 +22,7 @@ from engine.bpmn.mapping import (
     DEFAULT_HOLDERS,
     DI,
     FALLBACK_ELEMENT,
+    KEPT_KINDS,
     KIND_ELEMENTS,
     PREFIXES,
     STANDARD_ACTIVITY_FIELDS,
@@ -140,7 +141,7 @@ def _flow_node(process: ET.Element, activity: dict[str, Any], messages: dict[str
         node.set("name", activity["name"])
     _documentation(node, activity.get("description", ""))
     fields = {k: v for k, v in activity.items() if k not in STANDARD_ACTIVITY_FIELDS}
-    if activity["kind"] not in KIND_ELEMENTS:
+    if activity["kind"] not in KIND_ELEMENTS or activity["kind"] in KEPT_KINDS:
         fields["kind"] = activity["kind"]
     code = activity.get("subprocess_code", "")
     if activity["kind"] == "subprocess" and code and is_ncname(code):

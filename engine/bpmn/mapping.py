@@ -55,7 +55,11 @@ KIND_ELEMENTS: dict[str, tuple[str, str]] = {
     "subprocess": ("callActivity", ""),
     # Waits for whichever of the events after it happens first, as Waymark's first_of does.
     "first_of": ("eventBasedGateway", ""),
+    # An HTTP request is a service task; its kind is kept in waymark:field name="kind".
+    "http": ("serviceTask", ""),
 }
+# Kinds that share their element with another kind: told apart by the kept kind.
+KEPT_KINDS = {"http"}
 # A kind this table does not know yet is written as a plain task, its kind kept in
 # waymark:field name="kind", and read back from there.
 FALLBACK_ELEMENT = "task"
@@ -65,7 +69,7 @@ KNOWN_KINDS = {kind.value for kind in ActivityKind}
 ELEMENT_KINDS: dict[str, str] = {
     element: kind
     for kind, (element, definition) in KIND_ELEMENTS.items()
-    if not definition and kind in KNOWN_KINDS
+    if not definition and kind in KNOWN_KINDS and kind not in KEPT_KINDS
 }
 ELEMENT_KINDS["receiveTask"] = "signal"  # waits for a message, as a signal wait does
 # An intermediate catch event's kind comes from its event definition.

@@ -17,6 +17,8 @@ from engine.bpmn.mapping import (
     CATCH_KINDS,
     ELEMENT_KINDS,
     FALLBACK_ELEMENT,
+    KEPT_KINDS,
+    KIND_ELEMENTS,
     KNOWN_KINDS,
     STANDARD_ACTIVITY_FIELDS,
     STANDARD_TRANSITION_FIELDS,
@@ -109,9 +111,11 @@ def _definitions(element: ET.Element) -> list[ET.Element]:
 def kind_of(element: ET.Element) -> str | None:
     """The Waymark kind of a flow node, or None when Waymark has no such activity."""
     name = local(element.tag)[1]
+    kept = waymark_fields(element, [], {"kind"}).get("kind")
     if name == FALLBACK_ELEMENT:
-        kept = waymark_fields(element, [], {"kind"}).get("kind")
         return kept if kept in KNOWN_KINDS else None
+    if kept in KEPT_KINDS and KIND_ELEMENTS[kept][0] == name:
+        return kept  # e.g. a service task that is an HTTP request
     if name == "intermediateCatchEvent":
         definitions = _definitions(element)
         if len(definitions) != 1:

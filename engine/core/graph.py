@@ -24,6 +24,7 @@ class ActivityKind(StrEnum):
     SIGNAL = "signal"
     SUBPROCESS = "subprocess"
     FIRST_OF = "first_of"  # waits for the first of its targets (timers, signal waits)
+    HTTP = "http"  # calls another service (engine.runtime.http_task), run by a worker
 
     @property
     def label(self) -> str:
@@ -41,6 +42,7 @@ KIND_LABELS = {
     ActivityKind.SIGNAL: "Wait for signal",
     ActivityKind.SUBPROCESS: "Subprocess",
     ActivityKind.FIRST_OF: "Wait for the first",
+    ActivityKind.HTTP: "HTTP request",
 }
 
 
@@ -90,6 +92,14 @@ class Activity:
     signal_timeout: str = ""
     # subprocess
     subprocess_code: str = ""
+    # HTTP request (engine.core.http_templates): {data.x} placeholders in the URL
+    # and the body's strings; header values are names of secrets, never secrets.
+    http_method: str = "GET"
+    http_url: str = ""
+    http_body: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    http_headers: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    http_result_path: str = ""  # a path into the JSON answer, e.g. id or result.items
+    http_result_key: str = ""  # the data key it is stored under ("": merged, an object)
 
     @property
     def label(self) -> str:

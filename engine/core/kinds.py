@@ -108,6 +108,37 @@ _FIELD_LIST = (
     FieldSpec("correlation", "Correlation (data path)", FieldType.PATH),
     FieldSpec("signal_timeout", "Timeout", FieldType.DURATION, "e.g. 7d (empty: wait forever)"),
     FieldSpec("subprocess_code", "Subprocess (process code)", FieldType.PROCESS),
+    FieldSpec("http_method", "Method", FieldType.TEXT, "GET, POST, PUT, PATCH or DELETE"),
+    FieldSpec(
+        "http_url",
+        "URL",
+        FieldType.TEXT,
+        "e.g. https://api.example.com/orders/{data.order_id} ({data.x}: a value of the run data)",
+    ),
+    FieldSpec(
+        "http_body",
+        "Body (JSON)",
+        FieldType.JSON,
+        'a JSON object; "{data.items}" is that value of the run data (empty: no body)',
+    ),
+    FieldSpec(
+        "http_headers",
+        "Headers from secrets (JSON)",
+        FieldType.JSON,
+        'header name -> secret name, e.g. {"Authorization": "crm_token"} (WAYMARK_HTTP_SECRETS)',
+    ),
+    FieldSpec(
+        "http_result_path",
+        "Result path in the answer",
+        FieldType.TEXT,
+        "e.g. id or result.items (empty: the whole JSON answer)",
+    ),
+    FieldSpec(
+        "http_result_key",
+        "Store the result as (data key)",
+        FieldType.TEXT,
+        "e.g. order (empty: a JSON object answer is merged into the data)",
+    ),
 )
 
 # Every field of an activity a person may set, by name (identity and version aside).
@@ -180,6 +211,21 @@ KINDS: dict[ActivityKind, KindSpec] = {
         # An event-based gateway: its transitions lead to timers and signal waits,
         # all armed at once; the first to fire wins and the others are cancelled.
         KindSpec(ActivityKind.FIRST_OF, (), Wake.FIRST),
+        # A request to another service (engine.runtime.http_task), sent by a worker
+        # and retried like an automatic task.
+        KindSpec(
+            ActivityKind.HTTP,
+            (
+                "http_method",
+                "http_url",
+                "http_body",
+                "http_headers",
+                "http_result_path",
+                "http_result_key",
+                *RETRY_FIELDS,
+            ),
+            Wake.WORKER,
+        ),
     )
 }
 

@@ -28,6 +28,7 @@ KIND_SHAPES: dict[str, dict[str, str]] = {
     "subprocess": {"shape": "box", "peripheries": "2"},
     # "wait for the first": a gateway with a double border (BPMN's event-based gateway)
     "first_of": {"shape": "diamond", "width": "0.8", "height": "0.8", "peripheries": "2"},
+    "http": {"shape": "component"},  # a call to another service (a box with tabs)
 }
 # A trigger is drawn as a small dashed start marker, one shape per kind, with a
 # dashed edge to each start activity (its key is the label).

@@ -53,6 +53,7 @@ class ActivityKind(models.TextChoices):
     SIGNAL = core.ActivityKind.SIGNAL.value, "Wait for signal"
     SUBPROCESS = core.ActivityKind.SUBPROCESS.value, "Subprocess"
     FIRST_OF = core.ActivityKind.FIRST_OF.value, "Wait for the first"
+    HTTP = core.ActivityKind.HTTP.value, "HTTP request"
 
 
 class VersionStatus(models.TextChoices):
@@ -246,6 +247,15 @@ class Activity(DraftOnlyModel):
     signal_timeout = models.CharField(max_length=32, blank=True)
     # subprocess
     subprocess_code = models.CharField(max_length=64, blank=True)
+    # HTTP request (engine.runtime.http_task): templates over run data, secret names
+    http_method = models.CharField(max_length=8, default="GET")
+    http_url = models.CharField(max_length=2000, blank=True)
+    http_body = models.JSONField(default=dict, blank=True)
+    http_headers = models.JSONField(
+        default=dict, blank=True, help_text="header name -> secret name (never a value)"
+    )
+    http_result_path = models.CharField(max_length=255, blank=True)
+    http_result_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["version", "pk"]
@@ -292,6 +302,12 @@ class Activity(DraftOnlyModel):
             correlation=self.correlation,
             signal_timeout=self.signal_timeout,
             subprocess_code=self.subprocess_code,
+            http_method=self.http_method,
+            http_url=self.http_url,
+            http_body=dict(self.http_body or {}),
+            http_headers=dict(self.http_headers or {}),
+            http_result_path=self.http_result_path,
+            http_result_key=self.http_result_key,
         )
 
 

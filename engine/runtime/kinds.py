@@ -349,6 +349,7 @@ ENTRIES: dict[str, Entry] = {
     ActivityKind.EXCLUSIVE: Entry(enter_passing),
     ActivityKind.PARALLEL: Entry(enter_passing),
     ActivityKind.AUTOMATIC: Entry(enter_automatic),
+    ActivityKind.HTTP: Entry(enter_automatic),  # sent by a worker (engine.runtime.http_task)
     ActivityKind.HUMAN: Entry(enter_human, timers=True, offers=True),
     ActivityKind.TIMER: Entry(enter_timer, timers=True),
     ActivityKind.SIGNAL: Entry(enter_signal, timers=True),

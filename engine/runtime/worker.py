@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from engine import handlers
 from engine.conf import waymark_setting
-from engine.core.graph import Activity
+from engine.core.graph import Activity, ActivityKind
 from engine.errors import DataTooLarge
 from engine.models import (
     IncidentKind,
@@ -40,7 +40,7 @@ from engine.models import (
     WorkItem,
     WorkItemState,
 )
-from engine.runtime import audit, leases, scheduler
+from engine.runtime import audit, http_task, leases, scheduler
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects
@@ -173,11 +173,18 @@ def _call_handler(workitem: WorkItem, activity: Activity):
         business_key=run.business_key,
     )
     try:
-        result = handlers.as_result(handlers.resolve(activity.handler)(ctx))
+        result = handlers.as_result(_step_function(activity)(ctx))
         result.data = jsonable(result.data)
     except handlers.FAILURES as exc:  # the handler's failure is data: recorded, never raised
         return None, handlers.describe_failure(exc), tb.format_exc()
     return result, None, None
+
+
+def _step_function(activity: Activity):
+    """What a worker calls for the step: the HTTP request, or the registered handler."""
+    if activity.kind == ActivityKind.HTTP:
+        return http_task.handler_for(activity)
+    return handlers.resolve(activity.handler)
 
 
 def _record(

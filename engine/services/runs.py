@@ -340,7 +340,7 @@ def _retry_locked(run: ProcessInstance, workitem: WorkItem, *, user, effects: Ef
     if IncidentKind.STEP_BUDGET in kinds:
         run.step_count = 0
     if previous == WorkItemState.RETRY or (
-        workitem.activity_kind == "automatic"
+        workitem.activity_kind in ("automatic", "http")
         and IncidentKind.ROUTING not in kinds
         and IncidentKind.STEP_BUDGET not in kinds
     ):

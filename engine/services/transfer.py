@@ -105,6 +105,12 @@ def _activity_spec(activity: Activity) -> fmt.ActivitySpec:
         correlation=activity.correlation,
         signal_timeout=activity.signal_timeout,
         subprocess_code=activity.subprocess_code,
+        http_method=activity.http_method,
+        http_url=activity.http_url,
+        http_body=activity.http_body,
+        http_headers=activity.http_headers,
+        http_result_path=activity.http_result_path,
+        http_result_key=activity.http_result_key,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from engine.api.serializers.common import MAX_ID, check_json_schema, username
+from engine.core.http_templates import METHODS
 from engine.models import Activity, ActivityKind, Process, Transition, Version
 from engine.models.definitions import KEY_PATTERN, code_validator
 from engine.services.definitions import ACTIVITY_FIELDS
@@ -97,6 +98,13 @@ class ActivitySerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=200), max_length=100, required=False
     )
     form_schema = serializers.DictField(required=False)
+    http_method = serializers.ChoiceField(choices=METHODS, required=False)
+    http_body = serializers.DictField(required=False, help_text='"{data.x}": a value of run data')
+    http_headers = serializers.DictField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="header name -> secret name (WAYMARK_HTTP_SECRETS), never a value",
+    )
 
     class Meta:
         model = Activity

@@ -1,4 +1,4 @@
-"""The fields of each activity, checked by kind (WM114-WM119, WM121, WM123), and
+"""The fields of each activity, checked by kind (WM114-WM119, WM121, WM123, WM130), and
 subprocess calls that lead back to the calling process (WM121).
 
 Each kind with something to check has one function in ``_BY_KIND``; the checks
@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from engine.core import http_templates
 from engine.core.conditions import ConditionError, check_path
 from engine.core.durations import DurationError, parse_duration
 from engine.core.graph import Activity, ActivityKind, Graph
@@ -90,7 +91,11 @@ def _check_automatic(check: _Check) -> None:
         check.add("WM114", ERROR, "no handler is set.", "Name a registered handler.")
     else:
         check.registered(activity.handler, "handler")
-    retry = activity.retry
+    _check_retry(check)
+
+
+def _check_retry(check: _Check) -> None:
+    retry = check.activity.retry
     if retry.max_attempts < 1 or retry.base_delay < 0 or retry.max_delay < 0:
         check.add("WM123", ERROR, "the retry policy needs at least 1 attempt and delays >= 0.")
     if retry.backoff_factor < 1:
@@ -165,12 +170,34 @@ def _check_subprocess(check: _Check) -> None:
         check.add("WM121", ERROR, f"there is no process {code!r}.")
 
 
+def _check_http(check: _Check) -> None:
+    activity = check.activity
+    hint = "See 'HTTP requests' in docs/engine.md."
+    problems = []
+    if activity.http_method not in http_templates.METHODS:
+        problems.append(f"the method {activity.http_method!r} is not one of GET, POST, PUT, ...")
+    url_problem = http_templates.url_problem(activity.http_url)
+    if url_problem:
+        problems.append(url_problem)
+    problems += http_templates.header_problems(activity.http_headers)
+    path = activity.http_result_path
+    if path and not http_templates.RESULT_PATH.match(path):
+        problems.append(f"the result path {path!r} is not a dotted path such as result.id")
+    key = activity.http_result_key
+    if key and not http_templates.DATA_KEY.match(key):
+        problems.append(f"the result key {key!r} is not a data key such as order")
+    for problem in problems:
+        check.add("WM130", ERROR, f"{problem}.", hint)
+    _check_retry(check)
+
+
 _BY_KIND: dict[ActivityKind, Callable[[_Check], None]] = {
     ActivityKind.AUTOMATIC: _check_automatic,
     ActivityKind.HUMAN: _check_human,
     ActivityKind.TIMER: _check_timer,
     ActivityKind.SIGNAL: _check_signal,
     ActivityKind.SUBPROCESS: _check_subprocess,
+    ActivityKind.HTTP: _check_http,
 }
 
 
