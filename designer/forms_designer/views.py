@@ -90,8 +90,8 @@ def form_preview(request: HttpRequest, code: str, number: int) -> HttpResponse:
     outcomes = [o.strip() for o in request.POST.get("outcomes", "").split(",") if o.strip()]
     form = None
     if not problems:
+        # Drawn as the pages draw it; the template's disabled, inert fieldset makes it inert.
         form = SchemaForm(schema, prefix="preview")
-        form.make_inert()
     context = {
         "form": form,
         "problems": problems,

@@ -167,11 +167,6 @@ class SchemaForm(forms.Form):
         for name in ordered_names(self.schema)[:MAX_FIELDS]:
             self.fields[name] = _field_for(name, properties[name], name in required)
 
-    def make_inert(self) -> None:
-        """Every field disabled: the preview of a form in the designer."""
-        for field in self.fields.values():
-            field.disabled = True
-
     def data_object(self) -> Any:
         """The cleaned values as the JSON object to hand to the engine."""
         if self.free_form:

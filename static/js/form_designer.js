@@ -340,6 +340,8 @@
   // The field's name in its heading and in its buttons' accessible names ("Move up: Days").
   function nameHead(head, name) {
     head.firstChild.textContent = name || "(no name)";
+    var summary = head.parentNode && head.parentNode.querySelector("summary");
+    if (summary) summary.textContent = "Edit " + (name || "field");
     head.querySelectorAll("button[data-action]").forEach(function (b) {
       b.setAttribute("aria-label", b.getAttribute("data-action") + ": " + (name || "field"));
     });

@@ -82,6 +82,7 @@ def test_the_preview_draws_the_same_form_inert(viewer, version):
     assert response.status_code == 200
     assert "<fieldset disabled inert" in body
     assert 'name="preview-days"' in body and "Days" in body
+    assert 'title="required"' in body  # the required mark, as on the start page
     assert "Looks good" in body and "NO" in body
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
-
 from designer.monitoring.schema_forms import SchemaForm, ordered_names, outcome_buttons
 
 SCHEMA = {
@@ -81,12 +79,6 @@ def test_values_become_the_json_the_engine_gets():
 def test_a_stored_date_time_is_shown_in_the_browser_format():
     form = SchemaForm(SCHEMA, prefix="data", initial={"call": "2026-05-01T09:30:00+00:00"})
     assert 'value="2026-05-01T09:30"' in form.as_div()
-
-
-def test_the_preview_form_is_inert():
-    form = SchemaForm(SCHEMA, prefix="preview")
-    form.make_inert()
-    assert all(isinstance(f, forms.Field) and f.disabled for f in form.fields.values())
 
 
 def test_outcome_buttons_carry_labels_beside_codes():
