@@ -23,6 +23,7 @@ from django.db.models.signals import post_save
 
 from engine.conf import waymark_setting
 from engine.models import AuditEvent, ProcessInstance, WorkItem
+from engine.runtime.statements import insert_rows
 
 
 class _Pending(threading.local):
@@ -68,11 +69,8 @@ def batch() -> Iterator[None]:
 def _write(events: list[AuditEvent], alias: str) -> None:
     if not events:
         return
-    if len(events) == 1:
-        events[0].save(using=alias)  # (sends post_save itself)
-        return
-    AuditEvent.objects.using(alias).bulk_create(events)
-    for event in events:  # bulk_create sends no signals: as one save() each would
+    insert_rows(events)  # one INSERT, compiled once (engine.runtime.statements)
+    for event in events:  # as one save() each would (webhook deliveries)
         post_save.send(
             sender=AuditEvent,
             instance=event,

@@ -253,3 +253,32 @@ def test_a_free_worker_runs_the_next_parallel_branch_without_its_message(wm, mon
     # The first message's worker ran all three branches; the other two messages
     # found their steps done and claimed nothing (no step ran twice).
     assert claims == [("b1", True)]
+
+
+def test_batched_events_are_stored_as_the_orm_stores_them(wm, bob):
+    from django.db import transaction
+
+    from engine.models import AuditEvent
+    from engine.runtime import audit
+
+    code = linear(1)
+    run = wm.start_run(code)
+    step = run.workitems.get(activity_key="s0")
+    fields = {
+        "actor": bob,
+        "status_from": "ready",
+        "status_to": "completed",
+        "metadata": {"outcome": "Ja, gern", "nested": [1, {"x": None}], "n": 2.5},
+    }
+    with transaction.atomic(), audit.batch():
+        batched = [audit.record("test.one", run, step, **fields), audit.record("test.two", run)]
+    plain = audit.record("test.one", run, step, **fields)
+    assert [e.pk for e in batched] == sorted(e.pk for e in batched) and plain.pk > batched[1].pk
+
+    def stored(pk):
+        row = AuditEvent.objects.filter(pk=pk).values().get()
+        return {k: v for k, v in row.items() if k not in ("id", "created_at")}
+
+    assert stored(batched[0].pk) == stored(plain.pk)
+    assert stored(batched[1].pk)["workitem_id"] is None
+    assert AuditEvent.objects.get(pk=batched[0].pk).created_at is not None
