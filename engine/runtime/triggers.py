@@ -3,7 +3,9 @@
 Each armed schedule is one ``ScheduleFire`` row holding its next fire time in
 UTC. Firing moves the row to its next time with a compare-and-set on
 ``due_at`` in the same transaction as the start, so with several timer loops
-a fire is recorded once: the loop that loses the compare-and-set does nothing.
+a fire is recorded once: the loop that loses the compare-and-set does nothing
+(on PostgreSQL a row another loop holds is skipped without waiting, so loops
+share a burst of due schedules instead of queueing behind each other).
 
 Missed fires (everything was down past one or more fire times): the trigger
 fires once, for the latest missed time, and is then armed for its next time
@@ -70,6 +72,11 @@ def next_schedule_in(now: datetime | None = None) -> float | None:
 @transaction.atomic
 def fire_schedule(pk: int, due_at: datetime, now: datetime) -> bool:
     """Fire one schedule that was due at ``due_at``; False when another loop fired it."""
+    # Several loops share the due rows: on PostgreSQL a row another loop is firing is
+    # skipped at once instead of waited for (its compare-and-set would lose anyway).
+    mine = ScheduleFire.objects.select_for_update(skip_locked=True).filter(pk=pk, due_at=due_at)
+    if not mine.values_list("pk", flat=True):
+        return False
     trigger = Trigger.objects.select_related("version__process").filter(fire__pk=pk).first()
     if trigger is None:  # disarmed since the poll read it
         return False
