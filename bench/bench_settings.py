@@ -12,6 +12,8 @@ from config.settings import Q_CLUSTER
 
 # Its own cluster name, so its Redis keys never mix with a developer's cluster.
 Q_CLUSTER = {**Q_CLUSTER, "name": "waymark_bench"}
+if os.environ.get("WAYMARK_BENCH_KEEP_RESULTS"):  # trigger_bench reads every task's start
+    Q_CLUSTER["save_limit"] = 0
 # "celery" for the PostgreSQL + RabbitMQ configuration (the benchmark sets it).
 WAYMARK_SCHEDULER_BACKEND = os.environ.get("WAYMARK_SCHEDULER_BACKEND", "django_q")
 CELERY_TASK_DEFAULT_QUEUE = "waymark_bench"  # its own queue: never a developer's messages

@@ -250,7 +250,7 @@ def main() -> None:
     args = parser.parse_args()
     with fresh_database(args.database) as env:
         os.environ.clear()
-        os.environ.update(env)
+        os.environ.update(env, WAYMARK_BENCH_KEEP_RESULTS="1")
         measure(args, args.database)
 
 
