@@ -38,6 +38,8 @@ deployments can override them.
 | HTTP_MAX_REDIRECTS          | 3                                        | redirects an HTTP task follows (each hop is checked against the address rules) |
 | HTTP_ALLOW_PRIVATE          | False                                    | let HTTP tasks reach private / loopback / link-local addresses |
 | HTTP_ALLOWED_HOSTS          | []                                       | host names or addresses (optionally host:port) HTTP tasks may reach even when private |
+| TRIGGER_MODELS              | auth.Group: name; auth.User: username, is_active, last_login, date_joined | ``app_label.ModelName`` -> field names (or "__all__") record triggers may read; other models are refused (engine/runtime/record_access.py) |
+| TRIGGER_SECRET_FIELDS       | []                                       | more words that mark a field as secret (never read by triggers), beside password, secret, token, hash, ... |
 
 A GoFlow2 project's ``GOFLOW_<NAME>`` settings (those in ``GOFLOW_TWINS``) are read as
 their ``WAYMARK_<NAME>`` twins when those are not set; ``manage.py check`` names each one
@@ -83,6 +85,11 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_MAX_REDIRECTS": 3,
     "HTTP_ALLOW_PRIVATE": False,
     "HTTP_ALLOWED_HOSTS": [],
+    "TRIGGER_MODELS": {
+        "auth.Group": ["name"],
+        "auth.User": ["username", "is_active", "last_login", "date_joined"],
+    },
+    "TRIGGER_SECRET_FIELDS": [],
 }
 
 SCHEDULER_BACKENDS = {

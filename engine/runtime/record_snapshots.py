@@ -22,6 +22,8 @@ from typing import Any
 
 from django.db import models
 
+from engine.runtime.record_access import readable_fields
+
 
 def json_value(value: Any) -> Any:
     """One field value made JSON-safe (see the module docstring)."""
@@ -45,10 +47,16 @@ def json_value(value: Any) -> Any:
 
 
 def record_of(instance: models.Model) -> dict[str, Any]:
-    """The record of a model instance: ``{field name: value, ..., "pk": pk}``."""
+    """The record of a model instance: ``{field name: value, ..., "pk": pk}``.
+
+    Only the fields triggers may read (engine.runtime.record_access): a secret
+    or unlisted field is never copied into a snapshot, whatever a trigger names.
+    """
+    readable = readable_fields(type(instance))
     record: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        record[field.name] = json_value(getattr(instance, field.attname, None))
+        if field.name in readable:
+            record[field.name] = json_value(getattr(instance, field.attname, None))
     record["pk"] = json_value(instance.pk)
     return record
 

@@ -16,6 +16,7 @@ from engine.core.conditions.records import record_condition_fields
 from engine.core.record_values import data_fields
 from engine.errors import DefinitionError
 from engine.models import Trigger
+from engine.runtime import record_access
 from engine.runtime.model_events import UNWATCHED_APPS
 
 DATE_TYPES = (models.DateField, models.DateTimeField)  # DateTimeField is a DateField too
@@ -45,6 +46,12 @@ def check_record_trigger(trigger: Trigger) -> None:
     if model._meta.app_label in UNWATCHED_APPS:  # (model_event and date_event alike)
         message = f"model {label!r}: the engine's and Django's own bookkeeping are not watched"
         raise DefinitionError(message, field="model")
+    if not record_access.is_open(model._meta.label):
+        message = (
+            f"model {label!r} is not open to triggers: an administrator lists the models "
+            "(and fields) triggers may read in WAYMARK_TRIGGER_MODELS"
+        )
+        raise DefinitionError(message, field="model")
     if not isinstance(trigger.on, list) or any(
         e not in ("create", "update", "delete") for e in trigger.on
     ):
@@ -63,6 +70,7 @@ def check_record_trigger(trigger: Trigger) -> None:
             message = f"date_field: {label}.{trigger.date_field} is not a date or date-time field"
             raise DefinitionError(message, field="date_field")
     check_record_reads(trigger, set(fields) | {"pk"})
+    check_readable(trigger, model)
 
 
 def check_record_reads(trigger: Trigger, fields: set[str]) -> None:
@@ -78,3 +86,18 @@ def check_record_reads(trigger: Trigger, fields: set[str]) -> None:
     for name in sorted(data_fields(trigger.data) - fields):
         message = f"data: record.{name}: {label} has no field {name!r}"
         raise DefinitionError(message, field="data")
+
+
+def check_readable(trigger: Trigger, model: type[models.Model]) -> None:
+    """Every field the trigger reads is open to triggers and holds no secret."""
+    reads = [("watch", name, "watch: ") for name in trigger.watch]
+    if trigger.kind == "date_event":
+        reads.append(("date_field", trigger.date_field, "date_field: "))
+    for name in sorted(record_condition_fields(trigger.condition or "")):
+        reads.append(("condition", name, "condition: "))
+    for name in sorted(data_fields(trigger.data)):
+        reads.append(("data", name, f"data: record.{name}: "))
+    for field, name, prefix in reads:
+        problem = record_access.read_problem(model, name)
+        if problem:
+            raise DefinitionError(prefix + problem, field=field)
