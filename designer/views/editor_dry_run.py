@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from designer.monitoring.schema_forms import SchemaForm, outcome_buttons
 from designer.views.editor_page import version_for
@@ -21,10 +21,12 @@ from engine.core.dry_run import DryRunResult
 from engine.errors import InvalidData
 from engine.models import Version
 from engine.permissions import DESIGN
-from engine.runtime.dry_run import dry_run_version
+from engine.runtime.dry_run import check_sample_data, dry_run_version
 
 TEMPLATE = "designer/_dry_run_result.html"
+INPUTS = "designer/_dry_run_inputs.html"
 TASK_PREFIX = "task"
+SAMPLE_PREFIX = "sample"
 
 
 class _Refused(Exception):
@@ -41,21 +43,45 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
+def _sample_form(version: Version, post=None) -> SchemaForm | None:
+    """The process's start form for the sample data (None when it has no fields)."""
+    form = SchemaForm(version.process.input_schema or {}, post, prefix=SAMPLE_PREFIX)
+    return None if form.free_form else form
+
+
+def _sample_data(post, sample_form: SchemaForm | None) -> dict[str, Any]:
+    if sample_form is None:
+        return _json_object(post.get("data", ""), "The sample data")
+    if not sample_form.is_valid():
+        raise _Refused("The sample data is not valid: see the fields.")
+    return sample_form.data_object()
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def dry_run(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    """GET: the sample data's fields; POST: the dry run so far, one more answer given."""
     version = version_for(request, code, number)
+    if request.method == "GET":
+        return render(request, INPUTS, {"sample_form": _sample_form(version), "data_mode": "form"})
     post = request.POST
     context: dict[str, Any] = {
         "may_call": request.user.has_perm(DESIGN),
         "answers_json": "{}",
         "dry_run_url": request.path,
     }
+    mode = "form" if post.get("data_mode") == "form" else "json"
+    sample_form = _sample_form(version, post) if mode == "form" else None
     try:
-        data = _json_object(post.get("data", ""), "The sample data")
+        data = _sample_data(post, sample_form)
         answers = {} if post.get("restart") else _json_object(post.get("answers", ""), "Answers")
-    except _Refused as exc:
-        return render(request, TEMPLATE, {**context, "error": str(exc)})
+        if sample_form is not None:
+            check_sample_data(version, data)  # its problems go next to the fields
+    except (_Refused, InvalidData) as exc:
+        if sample_form is not None and isinstance(exc, InvalidData):
+            sample_form.add_engine_errors(_prefixed(exc.errors, "data"))
+        context.update(error=str(exc), inputs_again=sample_form is not None, data_mode=mode)
+        return render(request, TEMPLATE, {**context, "sample_form": sample_form})
     options = {
         "pass_waits": post.get("pass_waits") == "on",
         "call_handlers": post.get("call_handlers") == "on" and context["may_call"],
@@ -69,7 +95,8 @@ def dry_run(request: HttpRequest, code: str, number: int) -> HttpResponse:
         # Show where it stopped before this answer, the reasons next to the fields.
         context["answer_error"] = str(exc)
         if task_form is not None and isinstance(exc, InvalidData):
-            task_form.add_engine_errors(_form_errors(exc.errors, post.get("answer_for", "")))
+            lead = f"answers.{post.get('answer_for', '')}.form"
+            task_form.add_engine_errors(_prefixed(exc.errors, lead))
         context["task_form"] = task_form
         try:
             result = dry_run_version(version, data, answers, **options)
@@ -89,9 +116,8 @@ def _task_form(version: Version, post) -> SchemaForm | None:
     return SchemaForm(activity.form_schema or {}, post, prefix=TASK_PREFIX)
 
 
-def _form_errors(errors: list[dict], key: str) -> list[dict]:
-    """The engine's errors about a task's form, with paths inside the form."""
-    lead = f"answers.{key}.form"
+def _prefixed(errors: list[dict], lead: str) -> list[dict]:
+    """The engine's errors under ``lead`` (e.g. ``data``), with paths inside it."""
     found = []
     for error in errors:
         path = str(error.get("path") or "")

@@ -20,7 +20,7 @@ from engine.core.graph import Activity
 from engine.errors import InvalidData
 from engine.models import Version
 
-__all__ = ["DryRunResult", "dry_run_version"]
+__all__ = ["DryRunResult", "check_sample_data", "dry_run_version"]
 
 
 def dry_run_version(
@@ -35,7 +35,7 @@ def dry_run_version(
     try:
         return dry_run(
             version.graph(),
-            _start_data(version, data),
+            start_data(version, data),
             answers,
             pass_waits=pass_waits,
             call_handlers=call_handlers,
@@ -47,7 +47,8 @@ def dry_run_version(
         raise InvalidData(str(exc), exc.errors) from exc
 
 
-def _start_data(version: Version, data: Any) -> dict[str, Any]:
+def start_data(version: Version, data: Any) -> dict[str, Any]:
+    """The sample data with the input schema's defaults; DryRunInputError if it does not fit."""
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -64,6 +65,14 @@ def _start_data(version: Version, data: Any) -> dict[str, Any]:
             [{"path": f"data.{e['path']}".rstrip("."), "message": e["message"]} for e in errors],
         )
     return data
+
+
+def check_sample_data(version: Version, data: Any) -> None:
+    """InvalidData (paths ``data.<field>``) when ``data`` does not fit the input schema."""
+    try:
+        start_data(version, data)
+    except DryRunInputError as exc:
+        raise InvalidData(str(exc), exc.errors) from exc
 
 
 def check_form(schema: dict[str, Any], form: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:

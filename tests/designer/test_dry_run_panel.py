@@ -87,3 +87,14 @@ def test_bad_sample_data_is_said_in_the_panel(designer):
     expense_draft()
     assert "not valid JSON" in post(designer, data="{amount", restart="1")
     assert "input schema" in post(designer, data='{"amount": "x"}', restart="1")
+
+
+def test_the_sample_data_in_the_start_form(designer):
+    expense_draft()
+    fields = designer.get(URL, **HX).content.decode()
+    assert 'name="sample-amount"' in fields and 'value="form" checked' in fields
+    refused = post(designer, data_mode="form", restart="1", **{"sample-amount": "lots"})
+    assert 'id="dry-run-inputs" hx-swap-oob="innerHTML"' in refused
+    assert "has-error" in refused and 'value="lots"' in refused
+    ran = post(designer, data_mode="form", restart="1", **{"sample-amount": "20"})
+    assert 'data-waiting="pay"' in ran and 'hx-swap-oob="innerHTML"' not in ran

@@ -37,6 +37,7 @@ def test_pick_a_handler_from_the_catalogue(page, live_server, designer):
     definitions.update_activity(draft.activities.get(key="pay"), handler="nobody.registered")
     page.goto(live_server.url + EDITOR)
     expect(page.locator("#problems")).to_contain_text("WM114")
+    expect(canvas_node(page, "pay")).to_have_class(re.compile("has-error"))
 
     node(page, "Pay").click()
     field = page.get_by_label("Handler", exact=True)
@@ -50,6 +51,7 @@ def test_pick_a_handler_from_the_catalogue(page, live_server, designer):
     expect(status).to_contain_text("Writes paid, payment_reference")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#problems")).not_to_contain_text("WM114")
+    expect(canvas_node(page, "pay")).not_to_have_class(re.compile("has-error"))
     assert draft.activities.get(key="pay").handler == "demo.pay"
 
     # Typing is still possible; a name nobody registered is marked at once.
@@ -67,11 +69,16 @@ def test_dry_run_two_sample_inputs_take_different_branches(page, live_server, de
     expense_draft()
     page.goto(live_server.url + EDITOR)
     page.get_by_text("Dry run", exact=True).click()
-    data = page.get_by_label("Sample data (JSON object)")
+    panel = page.locator("#dry-run-form")
     result = page.locator("#dry-run-result")
 
+    # The sample data is typed in the process's start form; a missing amount is refused there.
+    expect(panel.get_by_label("amount")).to_have_value("")
+    page.get_by_role("button", name="Run from the start").click()
+    expect(panel.locator(".field.has-error")).to_contain_text("required")
+
     # A big amount goes to the review: the condition is true and wins.
-    data.fill('{"amount": 5000}')
+    panel.get_by_label("amount").fill("5000")
     page.get_by_role("button", name="Run from the start").click()
     expect(result).to_contain_text("Waiting at Review")
     conditions = result.get_by_role("table", name="Conditions out of Route")
@@ -100,8 +107,9 @@ def test_dry_run_two_sample_inputs_take_different_branches(page, live_server, de
     expect(canvas_node(page, "end")).not_to_have_class(re.compile("dry-run-visited"))
     expect(canvas_node(page, "pay")).to_have_class(re.compile("dry-run-current"))
 
-    # A small amount takes the other branch: the condition is false, the default wins.
-    data.fill('{"amount": 20}')
+    # A small amount, as JSON this time, takes the other branch: the default wins.
+    panel.get_by_label("As JSON").check()
+    panel.get_by_label("Sample data (JSON object)").fill('{"amount": 20}')
     page.get_by_role("button", name="Run from the start").click()
     expect(result).to_contain_text("Waiting at Pay")
     conditions = result.get_by_role("table", name="Conditions out of Route")
