@@ -76,6 +76,8 @@ class ActivitySpec(_Strict):
     correlation: str = Field("", max_length=255)
     signal_timeout: str = Field("", max_length=32)
     subprocess_code: str = Field("", max_length=64)
+    # end: a reason fails the run there ({data.x} placeholders filled in)
+    fail_reason: str = Field("", max_length=1000)
     # HTTP request: templates over run data and secret *names* (docs/engine.md)
     http_method: str = Field("GET", max_length=8)
     http_url: str = Field("", max_length=2000)
@@ -135,6 +137,9 @@ class ProcessSpec(_Strict):
     input_schema: dict[str, Any] = Field(default_factory=dict)
     # A path into the start data (e.g. data.group_id): one active run per value.
     singleton_key: str = Field("", max_length=255)
+    # The retry policy of the version's automatic and HTTP tasks, where an activity's
+    # own retry fields keep the built-in values (stored on the version).
+    default_retry: RetrySpec | None = None
 
     @field_validator("input_schema")
     @classmethod

@@ -143,7 +143,7 @@ class RunQuery(ListQuery):
         required=False,
         max_length=16,
         help_text="ACTIVE, SUCCEEDED, FAILED, CANCELLED, or a detailed state: running, "
-        "waiting, suspended, failed, completed, cancelled",
+        "waiting, suspended, failed, completed, cancelled, failed_at_end",
     )
     business_key = serializers.CharField(required=False, max_length=200)
     trigger = serializers.CharField(

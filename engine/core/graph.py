@@ -60,6 +60,19 @@ class RetryPolicy:
         raw = self.base_delay * (self.backoff_factor ** max(attempt - 1, 0))
         return min(raw, self.max_delay)
 
+    def over(self, default: RetryPolicy) -> RetryPolicy:
+        """This policy on top of a version's default: a field left at the built-in value
+        (3 attempts, 2 s, factor 2, 300 s) takes the default's; any other is kept."""
+        builtin = RetryPolicy()
+        return RetryPolicy(
+            **{
+                f.name: getattr(
+                    self if getattr(self, f.name) != getattr(builtin, f.name) else default, f.name
+                )
+                for f in fields(RetryPolicy)
+            }
+        )
+
 
 @dataclass(frozen=True)
 class Activity:
@@ -92,6 +105,8 @@ class Activity:
     signal_timeout: str = ""
     # subprocess
     subprocess_code: str = ""
+    # end: a reason fails the run on arrival (engine.runtime.failing_end); empty: it completes
+    fail_reason: str = ""
     # HTTP request (engine.core.http_templates): {data.x} placeholders in the URL
     # and the body's strings; header values are names of secrets, never secrets.
     http_method: str = "GET"

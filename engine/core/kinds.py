@@ -108,6 +108,12 @@ _FIELD_LIST = (
     FieldSpec("correlation", "Correlation (data path)", FieldType.PATH),
     FieldSpec("signal_timeout", "Timeout", FieldType.DURATION, "e.g. 7d (empty: wait forever)"),
     FieldSpec("subprocess_code", "Subprocess (process code)", FieldType.PROCESS),
+    FieldSpec(
+        "fail_reason",
+        "Fail the run with the reason",
+        FieldType.LONG_TEXT,
+        "e.g. Order {data.order_id} rejected (empty: the run completes here)",
+    ),
     FieldSpec("http_method", "Method", FieldType.TEXT, "GET, POST, PUT, PATCH or DELETE"),
     FieldSpec(
         "http_url",
@@ -187,7 +193,8 @@ KINDS: dict[ActivityKind, KindSpec] = {
     spec.kind: spec
     for spec in (
         KindSpec(ActivityKind.START, (), Wake.NOTHING),
-        KindSpec(ActivityKind.END, (), Wake.NOTHING),
+        # An end with a fail_reason ends the run as failed (engine.runtime.failing_end).
+        KindSpec(ActivityKind.END, ("fail_reason",), Wake.NOTHING),
         KindSpec(ActivityKind.HUMAN, _HUMAN_FIELDS, Wake.PERSON, can_time_out=True),
         KindSpec(
             ActivityKind.AUTOMATIC,

@@ -37,6 +37,9 @@ class RunState(StrEnum):
     FAILED = "failed"  # a workitem fell out (an incident is open); retry or cancel
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    # Reached an end that fails the run with a reason (fail_reason): terminal, no
+    # incident to retry (engine.runtime.failing_end).
+    FAILED_AT_END = "failed_at_end"
 
 
 class WorkItemState(StrEnum):
@@ -60,22 +63,24 @@ class PublicStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-R, W, S, F, C, X = (
+R, W, S, F, C, X, FE = (
     RunState.RUNNING,
     RunState.WAITING,
     RunState.SUSPENDED,
     RunState.FAILED,
     RunState.COMPLETED,
     RunState.CANCELLED,
+    RunState.FAILED_AT_END,
 )
 
 RUN_MOVES: dict[RunState, frozenset[RunState]] = {
-    R: frozenset({W, S, F, C, X}),
-    W: frozenset({R, S, F, C, X}),
+    R: frozenset({W, S, F, C, X, FE}),
+    W: frozenset({R, S, F, C, X, FE}),
     S: frozenset({R, W, F, X}),  # resume goes back to what the run's workitems say
-    F: frozenset({R, W, S, C, X}),  # retry, or another branch moves on
+    F: frozenset({R, W, S, C, X, FE}),  # retry, or another branch moves on
     C: frozenset(),
     X: frozenset(),
+    FE: frozenset(),
 }
 
 OF, A, RD, RT, WT, DONE, TO, FO, CX = (
@@ -105,7 +110,7 @@ WORKITEM_MOVES: dict[WorkItemState, frozenset[WorkItemState]] = {
 }
 
 ACTIVE_RUN_STATES = frozenset({R, W, F})  # states in which work may move
-TERMINAL_RUN_STATES = frozenset({C, X})
+TERMINAL_RUN_STATES = frozenset({C, X, FE})
 OPEN_WORKITEM_STATES = frozenset({OF, A, RD, RT, WT, FO})
 CLOSED_WORKITEM_STATES = frozenset({DONE, TO, CX})
 HUMAN_OPEN_STATES = frozenset({OF, A})
@@ -117,6 +122,7 @@ _PUBLIC = {
     F: PublicStatus.FAILED,
     C: PublicStatus.SUCCEEDED,
     X: PublicStatus.CANCELLED,
+    FE: PublicStatus.FAILED,
 }
 
 # Each table: the enum that checks a state's name, and the moves it allows.

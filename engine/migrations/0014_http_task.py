@@ -1,4 +1,5 @@
 from django.db import migrations, models
+from django.db.models import Q
 
 KINDS = [
     ("start", "Start"),
@@ -12,6 +13,16 @@ KINDS = [
     ("subprocess", "Subprocess"),
     ("first_of", "Wait for the first"),
     ("http", "HTTP request"),
+]
+
+RUN_STATES = [
+    ("running", "Running"),
+    ("waiting", "Waiting"),
+    ("suspended", "Suspended"),
+    ("failed", "Failed"),
+    ("completed", "Completed"),
+    ("cancelled", "Cancelled"),
+    ("failed_at_end", "Failed (at an end)"),
 ]
 
 
@@ -63,5 +74,41 @@ class Migration(migrations.Migration):
             model_name="workitem",
             name="activity_kind",
             field=models.CharField(choices=KINDS, max_length=16),
+        ),
+        # An end that fails the run with a reason; the run's new terminal state.
+        migrations.AddField(
+            model_name="activity",
+            name="fail_reason",
+            field=models.CharField(blank=True, max_length=1000),
+        ),
+        migrations.AddField(
+            model_name="processinstance",
+            name="failure_reason",
+            field=models.CharField(blank=True, max_length=2000),
+        ),
+        migrations.AlterField(
+            model_name="processinstance",
+            name="state",
+            field=models.CharField(choices=RUN_STATES, default="running", max_length=16),
+        ),
+        # A run failed at an end no longer holds its singleton value.
+        migrations.RemoveConstraint(
+            model_name="processinstance",
+            name="one_active_run_per_singleton_value",
+        ),
+        migrations.AddConstraint(
+            model_name="processinstance",
+            constraint=models.UniqueConstraint(
+                condition=~Q(singleton_value="")
+                & ~Q(state__in=["cancelled", "completed", "failed_at_end"]),
+                fields=("process", "singleton_value"),
+                name="one_active_run_per_singleton_value",
+            ),
+        ),
+        # The default retry policy of a version's automatic and HTTP tasks.
+        migrations.AddField(
+            model_name="version",
+            name="default_retry",
+            field=models.JSONField(blank=True, default=dict),
         ),
     ]

@@ -108,6 +108,9 @@ class Version(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The retry policy of its automatic and HTTP tasks where they keep the built-in
+    # values ({"max_attempts": 5, ...}; empty: the built-in policy).
+    default_retry = models.JSONField(default=dict, blank=True)
     # The version this one was cloned from (None for v1 and imports).
     cloned_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -162,8 +165,9 @@ class Version(models.Model):
         """The pure graph of this version (two queries, never cached)."""
         activities = list(self.activities.all())
         by_id = {a.pk: a.key for a in activities}
+        default = core.RetryPolicy(**self.default_retry) if self.default_retry else None
         return core.Graph(
-            [a.to_core() for a in activities],
+            [a.to_core(default) for a in activities],
             [t.to_core(by_id) for t in self.transitions.all()],
         )
 
@@ -247,6 +251,8 @@ class Activity(DraftOnlyModel):
     signal_timeout = models.CharField(max_length=32, blank=True)
     # subprocess
     subprocess_code = models.CharField(max_length=64, blank=True)
+    # end: a reason fails the run there (empty: the run completes)
+    fail_reason = models.CharField(max_length=1000, blank=True)
     # HTTP request (engine.runtime.http_task): templates over run data, secret names
     http_method = models.CharField(max_length=8, default="GET")
     http_url = models.CharField(max_length=2000, blank=True)
@@ -271,7 +277,13 @@ class Activity(DraftOnlyModel):
     def label(self) -> str:
         return self.name or self.key
 
-    def to_core(self) -> core.Activity:
+    def to_core(self, default_retry: core.RetryPolicy | None = None) -> core.Activity:
+        retry = core.RetryPolicy(
+            max_attempts=self.retry_max_attempts,
+            base_delay=self.retry_base_delay,
+            backoff_factor=self.retry_backoff_factor,
+            max_delay=self.retry_max_delay,
+        )
         return core.Activity(
             key=self.key,
             kind=core.ActivityKind(self.kind),
@@ -280,12 +292,7 @@ class Activity(DraftOnlyModel):
             x=self.x,
             y=self.y,
             handler=self.handler,
-            retry=core.RetryPolicy(
-                max_attempts=self.retry_max_attempts,
-                base_delay=self.retry_base_delay,
-                backoff_factor=self.retry_backoff_factor,
-                max_delay=self.retry_max_delay,
-            ),
+            retry=retry.over(default_retry) if default_retry else retry,
             compensation_handler=self.compensation_handler,
             roles=tuple(self.roles or ()),
             allowed_users=tuple(self.allowed_users or ()),
@@ -302,6 +309,7 @@ class Activity(DraftOnlyModel):
             correlation=self.correlation,
             signal_timeout=self.signal_timeout,
             subprocess_code=self.subprocess_code,
+            fail_reason=self.fail_reason,
             http_method=self.http_method,
             http_url=self.http_url,
             http_body=dict(self.http_body or {}),

@@ -31,6 +31,7 @@ class RunState(models.TextChoices):
     FAILED = core_states.RunState.FAILED.value, "Failed"
     COMPLETED = core_states.RunState.COMPLETED.value, "Completed"
     CANCELLED = core_states.RunState.CANCELLED.value, "Cancelled"
+    FAILED_AT_END = core_states.RunState.FAILED_AT_END.value, "Failed (at an end)"
 
 
 class WorkItemState(models.TextChoices):
@@ -132,6 +133,8 @@ class ProcessInstance(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed at an end (state failed_at_end): that end's reason, filled from the data.
+    failure_reason = models.CharField(max_length=2000, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The subprocess workitem of the parent run that waits for this run.
     parent_workitem = models.ForeignKey(

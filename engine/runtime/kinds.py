@@ -84,6 +84,8 @@ def enter_end(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     workitem.state = WorkItemState.COMPLETED
     workitem.completed_at = walk.now
     workitem.save()
+    if activity.fail_reason:
+        walk.failing_at = activity  # settle() fails the run (engine.runtime.failing_end)
 
 
 # Automatic tasks -------------------------------------------------------------------

@@ -33,7 +33,7 @@ from engine.models import (
     WorkItemState,
 )
 from engine.models.runtime import OPEN_STATES
-from engine.runtime import audit, first_of, kinds, locks, singletons
+from engine.runtime import audit, failing_end, first_of, kinds, locks, singletons
 from engine.runtime.audit import record
 from engine.runtime.date_timers import rearm_date_timers
 from engine.runtime.effects import Effects
@@ -71,6 +71,8 @@ class Walk:
         self.data_at_start = run.data
         # The "wait for the first" gateway whose waits are being armed (engine.runtime.first_of).
         self.arming: WorkItem | None = None
+        # A failing end the run reached: settle() ends the run there (engine.runtime.failing_end).
+        self.failing_at: Activity | None = None
 
     # entering activities --------------------------------------------------------
 
@@ -227,8 +229,11 @@ class Walk:
         self.proceed()
         run = self.run
         previous = run.state
-        if previous in (RunState.COMPLETED, RunState.CANCELLED):
+        if previous in (RunState.COMPLETED, RunState.CANCELLED, RunState.FAILED_AT_END):
             return previous
+        if self.failing_at is not None:
+            self.settled_state = failing_end.end_failed(self, self.failing_at, RUN_MOVING_FIELDS)
+            return self.settled_state
         new = self._next_state(previous)
         run.state = new
         if new == RunState.COMPLETED:

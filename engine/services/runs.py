@@ -217,7 +217,7 @@ def _cancel_locked(run: ProcessInstance, *, user, reason: str, effects: Effects)
         metadata={"reason": reason} if reason else {},
     )
     children = ProcessInstance.objects.filter(parent_workitem_id__in=ids).exclude(
-        state__in=[RunState.COMPLETED, RunState.CANCELLED]
+        state__in=[RunState.COMPLETED, RunState.CANCELLED, RunState.FAILED_AT_END]
     )
     for child in children.values_list("pk", flat=True):
         _cancel_locked(

@@ -52,6 +52,9 @@ def export_version(version: Version) -> dict[str, Any]:
                 description=process.description,
                 input_schema=process.input_schema,
                 singleton_key=process.singleton_key,
+                default_retry=fmt.RetrySpec(**version.default_retry)
+                if version.default_retry
+                else None,
             )
         ),
         "version": fmt.compact(
@@ -105,6 +108,7 @@ def _activity_spec(activity: Activity) -> fmt.ActivitySpec:
         correlation=activity.correlation,
         signal_timeout=activity.signal_timeout,
         subprocess_code=activity.subprocess_code,
+        fail_reason=activity.fail_reason,
         http_method=activity.http_method,
         http_url=activity.http_url,
         http_body=activity.http_body,
@@ -163,6 +167,7 @@ def import_definition(
         process=process,
         number=versions.next_number(process),
         note=spec.version.note,
+        default_retry=_default_retry(spec),
         created_by=user,
     )
     _create_elements(version, spec)
@@ -190,7 +195,16 @@ def restore_snapshot(version: Version, data: dict[str, Any], *, user=None) -> Ve
     version.activities.all().delete()
     version.triggers.all().delete()
     _create_elements(version, spec, verbatim=True)
+    if version.default_retry != _default_retry(spec):
+        version.default_retry = _default_retry(spec)
+        version.save(update_fields=["default_retry"])
     return version
+
+
+def _default_retry(spec: fmt.DefinitionFile) -> dict[str, Any]:
+    """The process section's default_retry as stored on a version ({}: none)."""
+    default = spec.process.default_retry
+    return default.model_dump() if default is not None else {}
 
 
 def _create_elements(version: Version, spec: fmt.DefinitionFile, *, verbatim: bool = False) -> None:

@@ -194,6 +194,7 @@ def clone(version: Version, *, user=None, note: str = "") -> Version:
         process=process,
         number=next_number(process),
         note=note or f"Cloned from v{version.number}",
+        default_retry=version.default_retry,
         created_by=user,
         cloned_from=version,
     )

@@ -169,6 +169,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "number",
             "status",
             "note",
+            "default_retry",
             "created_at",
             "created_by",
             "published_at",
@@ -176,6 +177,12 @@ class VersionSerializer(serializers.ModelSerializer):
             "cloned_from",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "default_retry": {
+                "help_text": "retry policy of automatic and HTTP tasks that keep the built-in "
+                "values ({} : the built-in policy); set it in the file's process section"
+            }
+        }
 
     def get_created_by(self, version: Version) -> str | None:
         return username(version.created_by)

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from engine.api.serializers import positions
 from engine.api.serializers.common import run_page_url, username
-from engine.models import Incident, ProcessInstance
+from engine.models import Incident, ProcessInstance, RunState
 
 # Runs --------------------------------------------------------------------------------------
 
@@ -38,7 +38,7 @@ class RunSerializer(serializers.ModelSerializer):
     detailed_state = serializers.CharField(
         source="state",
         read_only=True,
-        help_text=("running, waiting, suspended, failed, completed or cancelled"),
+        help_text=("running, waiting, suspended, failed, completed, cancelled or failed_at_end"),
     )
     started_by = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
@@ -79,11 +79,12 @@ class RunDetailSerializer(RunSerializer):
     )
     timers = serializers.SerializerMethodField(help_text="timers not fired yet, soonest first")
     error = serializers.SerializerMethodField(
-        help_text="why a FAILED run failed (its latest open incident); null otherwise"
+        help_text="why a FAILED run failed: its latest open incident, or the reason of the "
+        "end it failed at (detailed_state failed_at_end); null otherwise"
     )
     failed_at = serializers.SerializerMethodField(
-        help_text="when a FAILED run failed; a failed run has no ended_at until it is retried "
-        "or cancelled"
+        help_text="when a FAILED run failed; a run with an incident has no ended_at until it "
+        "is retried or cancelled, one that failed at an end has ended_at too"
     )
     lock_version = serializers.IntegerField(read_only=True, help_text="bumped by every change")
 
@@ -116,10 +117,14 @@ class RunDetailSerializer(RunSerializer):
         return positions.TimerSerializer(positions.pending_timers(run), many=True).data
 
     def get_error(self, run: ProcessInstance) -> str | None:
+        if run.state == RunState.FAILED_AT_END:
+            return run.failure_reason
         incident = self._failure(run)
         return incident.message if incident is not None else None
 
     def get_failed_at(self, run: ProcessInstance) -> datetime | None:
+        if run.state == RunState.FAILED_AT_END:
+            return run.ended_at
         incident = self._failure(run)
         return incident.created_at if incident is not None else None
 
