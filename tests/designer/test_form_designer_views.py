@@ -1,6 +1,7 @@
 """The form designer's server side: the process's input form and the preview."""
 
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -49,6 +50,13 @@ def test_the_editor_shows_the_input_form_when_nothing_is_selected(designer, vers
     assert 'id="process-input"' in body
     assert 'data-form-designer="input"' in body
     assert "js/form_designer.js" in body
+
+
+def test_a_viewer_sees_the_input_form_read_only(viewer, version):
+    body = viewer.get(BASE).content.decode()
+    field = re.search(r"<textarea[^>]*data-form-designer[^>]*>", body).group(0)
+    assert "disabled" in field
+    assert "Save the input form" not in body
 
 
 def test_saving_the_input_form_goes_through_the_service(designer, version):
