@@ -30,6 +30,7 @@ deployments can override them.
 | MAX_STEPS_PER_RUN           | 10000                                    | a run that takes more steps gets an incident (loops without exit) |
 | MAX_DATA_BYTES              | 262144                                   | largest run data, as JSON |
 | API_MAX_WAIT_SECONDS        | 60                                       | longest a ``?wait=`` request of the runs API holds (a larger wait is cut to this) |
+| API_MAX_WAITING             | 8                                        | ``?wait=`` requests one server process lets wait at once (each holds a thread); one more answers at once |
 | HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations (trusted: set by an administrator) |
 | HANDLER_MODULES             | []                                       | modules imported when the app is ready, so their @handler registrations count; a definition may name only registered handlers |
 | HTTP_SECRETS                | {}                                       | secret name -> value (or "env:VAR" to read an environment variable) for HTTP tasks' headers; definitions hold names only |
@@ -77,6 +78,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_STEPS_PER_RUN": 10_000,
     "MAX_DATA_BYTES": 262_144,
     "API_MAX_WAIT_SECONDS": 60,
+    "API_MAX_WAITING": 8,
     "HANDLERS": {},
     "HANDLER_MODULES": [],
     "HTTP_SECRETS": {},
