@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import yaml
@@ -131,3 +132,17 @@ def test_bpmn_carries_an_http_task_as_a_service_task_and_back():
     push = back.activities.get(key="push")
     assert push.kind == "http" and push.http_headers == {"Authorization": "crm_token"}
     assert push.http_url == "https://crm.example.com/contacts/{data.contact_id}"
+
+
+def test_the_cloud_workflows_example_in_the_docs_imports_and_publishes():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "engine.md").read_text()
+    section = docs.split("The Cloud Workflows order example", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    data = {
+        "format": "waymark.process/1",
+        "process": {"code": "process-order", "title": "Process order"},
+        **yaml.safe_load(block),
+    }
+    version = svc.import_definition(data, publish_it=True)
+    kinds = [a.kind for a in version.activities.order_by("pk")]
+    assert kinds == ["start", "http", "http", "http", "end"]
