@@ -57,6 +57,10 @@ def _sample_data(post, sample_form: SchemaForm | None) -> dict[str, Any]:
     return sample_form.data_object()
 
 
+def _json_text(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, indent=indent, sort_keys=True, default=str, ensure_ascii=False)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def dry_run(request: HttpRequest, code: str, number: int) -> HttpResponse:
@@ -167,7 +171,11 @@ def _result_context(
     context: dict[str, Any] = {
         "result": result,
         "answers_json": json.dumps(answers),
-        "final_data": json.dumps(result.data, indent=2, sort_keys=True, default=str),
+        "steps": [
+            {"step": step, "set_json": _json_text(step.set_data) if step.set_data else ""}
+            for step in result.steps
+        ],
+        "final_data": _json_text(result.data, indent=2),
     }
     waiting = result.waiting
     if waiting is not None and waiting.needs == "outcome":

@@ -73,6 +73,7 @@ class ConditionCheck:
     is_default: bool = False
     is_timeout: bool = False
     taken: bool = False
+    target_label: str = ""
 
 
 @dataclass
@@ -434,7 +435,14 @@ class _DryRun:
                 )
             checks.append(
                 ConditionCheck(
-                    t.key, t.target, t.condition, value, t.is_default, timeout, t.key in taken
+                    t.key,
+                    t.target,
+                    t.condition,
+                    value,
+                    t.is_default,
+                    timeout,
+                    t.key in taken,
+                    self.graph.activity(t.target).label,
                 )
             )
         return checks
