@@ -166,3 +166,47 @@ def test_bad_input_says_where(data, answers, path):
     with pytest.raises(DryRunInputError) as refused:
         dry_run(AMOUNT, data, answers)
     assert refused.value.errors[0]["path"] == path
+
+
+def test_a_first_of_takes_the_wait_that_fires_first():
+    g = graph(
+        "start>race, race>late, race>paid, late>end, paid>end2",
+        race="first_of",
+        late={"kind": "timer", "timer_duration": "3d"},
+        paid={"kind": "signal", "signal_name": "paid"},
+    )
+    asked = dry_run(g, {})
+    assert asked.waiting.needs == "take" and asked.waiting.choices == ["late", "paid"]
+    taken = dry_run(g, {}, {"race": {"take": "paid"}})
+    assert taken.path() == ["start", "race", "paid", "end2"]
+    assert taken.steps[2].note == "fired first"
+    with pytest.raises(DryRunInputError) as refused:
+        dry_run(g, {}, {"race": {"take": "end"}})
+    assert refused.value.errors[0]["path"] == "answers.race.take"
+
+
+def test_a_task_left_by_its_timeout():
+    g = graph(
+        "start>review, review>end, review>chase, chase>end2",
+        {"review>chase": "timeout:2d"},
+        review={"kind": "human"},
+        chase="timer",
+    )
+    late = dry_run(g, {}, {"review": {"timeout": True}}, pass_waits=True)
+    assert late.path() == ["start", "review", "chase", "end2"]
+    (review,) = [s for s in late.steps if s.activity == "review"]
+    assert [(c.target, c.is_timeout, c.taken) for c in review.conditions] == [
+        ("chase", True, True),
+        ("end", False, False),
+    ]
+    with pytest.raises(DryRunInputError) as refused:
+        dry_run(g, {}, {"review": {"timeout": True}, "chase": {"timeout": True}})
+    assert refused.value.errors[0]["path"] == "answers.chase.timeout"
+
+
+def test_an_http_request_takes_sample_output_only():
+    g = graph("start>call, call>end", call={"kind": "http", "http_url": "https://example.com"})
+    waiting = dry_run(g, {}, call_handlers=True, call_handler=lambda a, d: ({}, None))
+    assert (waiting.state, waiting.waiting.needs) == ("waiting", "output")
+    done = dry_run(g, {}, {"call": {"output": {"status": 200}}})
+    assert done.state == "completed" and done.data == {"status": 200}
