@@ -62,26 +62,40 @@
   // The script's own requests go one after the other, each from the #editor of its
   // time: htmx would queue a second one on the old #editor and drop it once swapped out.
   var queue = Promise.resolve();
+  var issued = 0, shown = 0;
   function send(method, target, values) {
+    var seq = ++issued; // numbered when the person acts, not when the request leaves
     queue = queue.then(function () {
       return htmx.ajax(method, target, {
-        target: "#editor", swap: "outerHTML", values: values || {}, source: editor()
+        target: "#editor", swap: "outerHTML", values: values || {}, source: editor(),
+        headers: { "X-Waymark-Seq": String(seq) }
       });
     }).catch(function () { /* htmx has shown the error */ });
     return queue;
   }
-  // An answer that arrives after the answer to a later request is stale: it is not
-  // shown (e.g. Escape then a quick palette click must end on the graph with the node).
-  var issued = 0, shown = 0;
+  // An answer to an earlier action that arrives after the answer to a later one is
+  // stale: it is not shown (Escape then a quick palette click ends on the new node).
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.target && event.detail.target.id === "editor") event.detail.xhr.waymarkSeq = ++issued;
+    if (!event.detail.target || event.detail.target.id !== "editor") return;
+    var headers = event.detail.requestConfig && event.detail.requestConfig.headers;
+    event.detail.xhr.waymarkSeq = Number(headers && headers["X-Waymark-Seq"]) || ++issued;
   });
-  document.addEventListener("htmx:beforeSwap", function (event) {
+  // On #editor itself, not on document: an answer aimed at an #editor already swapped
+  // out fires its events there, and a detached element's events never reach document.
+  function guardSwaps(e) {
+    if (!e || e.waymarkGuarded) return;
+    e.waymarkGuarded = true;
+    e.addEventListener("htmx:beforeSwap", staleOrRetarget);
+  }
+  function staleOrRetarget(event) {
     var seq = event.detail.xhr && event.detail.xhr.waymarkSeq;
     if (!seq || !event.detail.target || event.detail.target.id !== "editor") return;
     if (seq < shown) { event.detail.shouldSwap = false; return; }
     shown = seq;
-  });
+    // The #editor it was sent from may have been replaced by an earlier answer that
+    // came back first (Escape, then a quick palette click): show it in today's.
+    if (!document.body.contains(event.detail.target)) event.detail.target = editor();
+  }
 
   // View: pan and zoom ------------------------------------------------------
   function storageKey() { var e = editor(); return "waymark-view:" + (e ? e.dataset.viewKey : ""); }
@@ -215,6 +229,7 @@
 
   // After every swap of #editor: size the graph, restore the view, decorate.
   function setup() {
+    guardSwaps(editor());
     var box = sizeSvg();
     if (!box) return;
     if (!loadView()) { fit(); } else { applyView(); }

@@ -105,8 +105,9 @@
     var vp = W.viewport().getBoundingClientRect();
     var visible = box.right > vp.left && box.left < vp.right && box.bottom > vp.top && box.top < vp.bottom;
     pad.hidden = !visible;
-    pad.style.left = box.right - frame.left + 10 + "px";
-    pad.style.top = box.top - frame.top - 4 + "px";
+    // Above the activity, so it never covers the arrows leaving it or the next step.
+    pad.style.left = box.left - frame.left + "px";
+    pad.style.top = box.top - frame.top - pad.offsetHeight - 6 + "px";
   }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("#context-pad [data-pad]");
