@@ -146,7 +146,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def bulk_claim(request: HttpRequest) -> HttpResponse:
-    ids = [int(v) for v in request.POST.getlist("workitem") if v.isdigit()]
+    # Ids are 64-bit: a longer number (or a non-ASCII digit) names no task, and is no 500.
+    found = request.POST.getlist("workitem")
+    ids = [int(v) for v in found if v.isascii() and v.isdigit() and len(v) <= 18]
     if not ids:
         messages.warning(request, "Select the tasks to claim first.")
         return redirect(f"{reverse('monitoring:inbox')}?tab=available")
@@ -229,7 +231,7 @@ def workitem_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _expected_version(request: HttpRequest) -> int | None:
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def _after_error(request: HttpRequest, workitem_pk: int, exc: runtime.EngineError) -> HttpResponse:

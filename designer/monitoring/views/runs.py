@@ -171,7 +171,10 @@ def run_bulk(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Retrying and cancelling runs needs the 'manage runs' permission.")
     back = _back(request, reverse("monitoring:run_list"))
     action = request.POST.get("action")
-    ids = [int(v) for v in request.POST.getlist("run") if v.isdigit()]
+    # Ids are 64-bit: a longer number (or a non-ASCII digit) names no run, and is no 500.
+    ids = [
+        int(v) for v in request.POST.getlist("run") if v.isascii() and v.isdigit() and len(v) <= 18
+    ]
     if action not in ("retry", "cancel", "move"):
         messages.error(request, "Choose Retry, Cancel or Move.")
         return redirect(back)
