@@ -453,7 +453,7 @@
       return;
     }
     if (ctrl || event.altKey) return;
-    if ((key === "Delete" || key === "Backspace") && multi.length > 1) {
+    if ((key === "Delete" || key === "Backspace") && multi.length) {
       if (!editable()) return;
       event.preventDefault();
       send("POST", editor().dataset.selectionDeleteUrl, { keys: multi.join(","), sel: selectedValue() });
