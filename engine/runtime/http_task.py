@@ -68,8 +68,21 @@ def handler_for(activity: Activity) -> Callable[[HandlerContext], HandlerResult]
 def call(activity: Activity, ctx: HandlerContext) -> HandlerResult:
     """One attempt: send the request, return the data to merge (HttpTaskError if it failed)."""
     request = build_request(activity, ctx)
-    answer = send(request)
+    try:
+        answer = send(request)
+    except HttpTaskError as exc:
+        raise HttpTaskError(_scrubbed(str(exc), request)) from None
     return HandlerResult(result_data(activity, answer))
+
+
+def _scrubbed(message: str, request: Request) -> str:
+    """The message with every secret value blotted out (a last line of defence)."""
+    for name in request.secret_headers:
+        value = request.headers.get(name, "")
+        if len(value) >= 4:
+            message = message.replace(value, "[secret]")
+            message = message.replace(repr(value)[1:-1], "[secret]")
+    return message
 
 
 def build_request(activity: Activity, ctx: HandlerContext) -> Request:
@@ -81,9 +94,11 @@ def build_request(activity: Activity, ctx: HandlerContext) -> Request:
     headers = {"Accept": "application/json", "Idempotency-Key": ctx.idempotency_key}
     if body is not None:
         headers["Content-Type"] = "application/json"
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     for header, name in activity.http_headers.items():
         try:
-            headers[header] = http_secrets.secret(name)
+            headers[header] = http_secrets.secret(name, parts.hostname, port)
         except http_secrets.MissingSecret as exc:
             raise HttpTaskError(f"the header {header}: {exc}") from None
     return Request(activity.http_method.upper(), url, body, headers, tuple(activity.http_headers))
@@ -159,6 +174,8 @@ def send(request: Request) -> Any:
                 response.close()
     except requests.RequestException as exc:
         raise HttpTaskError(describe(exc, request)) from None
+    except Exception as exc:  # noqa: BLE001 - its message might quote a header: the type only
+        raise HttpTaskError(f"{_what(request)}: {type(exc).__name__}") from None
     if len(raw) > limit:
         raise HttpTaskError(f"{_what(request)}: the answer is larger than {limit} bytes")
     text = raw.decode(response.encoding or "utf-8", errors="replace")
@@ -208,6 +225,8 @@ def describe(exc: Exception, request: Request) -> str:
             "or otherwise not public (WAYMARK_HTTP_ALLOWED_HOSTS or "
             "WAYMARK_HTTP_ALLOW_PRIVATE allows it)"
         )
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return f"{_what(request)}: a header value is not valid (a line break in a secret?)"
     if isinstance(exc, requests.TooManyRedirects):
         return f"{_what(request)}: too many redirects"
     if isinstance(exc, requests.Timeout):

@@ -156,3 +156,17 @@ def test_what_cannot_be_sent_or_read_says_why(wm, service, fields, start, expect
     step = run.workitems.get(activity_key="call")
     assert step.state == WorkItemState.FALLOUT and expected in step.error
     assert SECRET not in step.error + step.traceback
+
+
+def test_a_secret_that_breaks_the_request_is_never_quoted(wm, service, monkeypatch):
+    monkeypatch.setenv("TEST_CRM_TOKEN", "Bearer abc\r\nX-Evil: 1")
+    _call(
+        "evil",
+        service.base + "/orders",
+        http_headers={"Authorization": "crm_token"},
+        retry={"max_attempts": 1},
+    )
+    run = wm.start_run("evil")
+    step = run.workitems.get(activity_key="call")
+    assert step.state == WorkItemState.FALLOUT
+    assert "abc" not in step.error + step.traceback and service.requests == []
