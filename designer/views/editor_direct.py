@@ -38,6 +38,11 @@ class DropForm(forms.Form):
     x = forms.FloatField(min_value=-LIMIT, max_value=LIMIT)
     y = forms.FloatField(min_value=-LIMIT, max_value=LIMIT)
     into = forms.CharField(max_length=64, required=False)  # a transition key
+    # The drop point from the nearest activity's centre: right even when the draft is
+    # not pinned yet (drawn by dot, whose coordinates are not the stored ones).
+    anchor = forms.CharField(max_length=64, required=False)
+    dx = forms.FloatField(min_value=-LIMIT, max_value=LIMIT, required=False)
+    dy = forms.FloatField(min_value=-LIMIT, max_value=LIMIT, required=False)
 
 
 class KindForm(forms.Form):
@@ -51,6 +56,13 @@ class RenameForm(forms.Form):
 def _refused(request, version, selected, form: forms.Form) -> HttpResponse:
     message = " ".join(str(m) for errors in form.errors.values() for m in errors)
     return page(request, version, selected=selected, notice=Notice(message, "error"), status=400)
+
+
+def _drop_point(version, data: dict) -> tuple[float, float]:
+    anchor = version.activities.filter(key=data["anchor"]).first() if data["anchor"] else None
+    if anchor is None or anchor.x is None or data["dx"] is None or data["dy"] is None:
+        return round(data["x"], 1), round(data["y"], 1)
+    return round(anchor.x + data["dx"], 1), round(anchor.y + data["dy"], 1)
 
 
 @login_required
@@ -70,7 +82,7 @@ def activity_drop(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
     def drop():
         ensure_pinned(version)
-        x, y = round(data["x"], 1), round(data["y"], 1)
+        x, y = _drop_point(version, data)
         created = svc.add_activity(version, kind, name=label, x=x, y=y, user=request.user)
         if arrow is None:
             return ("a", created.key), f"Added {label.lower()} {label!r}."

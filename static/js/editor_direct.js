@@ -78,13 +78,32 @@
     var under = edgeUnder(event);
     if (!under.inCanvas || !W.svg()) return;
     var point = W.graphPoint(event);
-    W.send("POST", W.editor().dataset.dropUrl, {
+    var values = {
       kind: done.item.dataset.kind,
       x: Math.round(point.x), y: Math.round(point.y),
       into: under.edge ? under.edge.getAttribute("data-key") : "",
       sel: W.selectedValue()
-    });
+    };
+    var anchor = nearestNode(point);
+    if (anchor) {
+      values.anchor = anchor.key;
+      values.dx = Math.round(point.x - anchor.x);
+      values.dy = Math.round(point.y - anchor.y);
+    }
+    W.send("POST", W.editor().dataset.dropUrl, values);
   });
+  // The activity whose centre is nearest to a graph point (the server places the
+  // drop from it, so a draft drawn by dot before it is pinned gets the spot seen).
+  function nearestNode(point) {
+    var best = null;
+    W.svg().querySelectorAll("g.activity").forEach(function (el) {
+      var shape = el.querySelector("ellipse, polygon, path") || el;
+      var box = shape.getBBox(), cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+      var d = Math.hypot(cx - point.x, cy - point.y);
+      if (!best || d < best.d) best = { key: el.getAttribute("data-key"), x: cx, y: cy, d: d };
+    });
+    return best;
+  }
   // The click that ends a drag must not also add the kind by the palette's form.
   document.addEventListener("click", function (event) {
     if (swallowClick && event.target.closest(".palette-item")) {

@@ -218,3 +218,19 @@ def test_a_published_version_can_be_copied_from_into_a_draft(designer, version):
     designer.post("/processes/trip/versions/1/paste/", **HX)
     assert other.activities.filter(name="Review", kind="human").count() == 1
     assert version.activities.count() == 4  # the published version is as it was
+
+
+def test_a_drop_on_a_draft_not_pinned_yet_lands_where_it_was_seen(designer, version):
+    # An activity without a position: the canvas is drawn by dot, whose coordinates
+    # are not the stored ones; the drop is placed from its nearest activity.
+    svc.add_activity(version, "human", key="loose", name="Loose")
+    response = designer.post(
+        BASE + "activities/drop/",
+        {"kind": "timer", "x": -5, "y": -900, "anchor": "review", "dx": 30, "dy": 80},
+        **HX,
+    )
+    assert response.status_code == 200
+    review = version.activities.get(key="review")
+    timer = version.activities.get(kind="timer")
+    assert (timer.x, timer.y) == (review.x + 30, review.y + 80)
+    assert version.activities.get(key="loose").x is not None  # pinned on the way
