@@ -234,3 +234,12 @@ def test_a_drop_on_a_draft_not_pinned_yet_lands_where_it_was_seen(designer, vers
     timer = version.activities.get(kind="timer")
     assert (timer.x, timer.y) == (review.x + 30, review.y + 80)
     assert version.activities.get(key="loose").x is not None  # pinned on the way
+
+
+def test_nothing_is_pasted_into_a_published_version(designer, version):
+    designer.post(BASE + "selection/copy/", {"keys": "review"}, **HX)
+    svc.publish(version)
+    response = designer.post(BASE + "paste/")
+    assert response.status_code == 409
+    assert "cannot change" in response.content.decode()
+    assert version.activities.filter(name="Review").count() == 1

@@ -232,6 +232,11 @@ def test_a_minimap_shows_above_thirty_activities(page, live_server, designer):
     chain("big", "Big", [f"Task {i}" for i in range(30)])
     page.goto(f"{live_server.url}/processes/big/versions/1/")
     expect(page.locator("#minimap svg")).to_have_count(1)
+    # A click on the overview looks there.
+    before = page.locator("#canvas-stage").get_attribute("style")
+    box = page.locator("#minimap").bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 5, box["y"] + box["height"] / 2)
+    expect(page.locator("#canvas-stage")).not_to_have_attribute("style", before)
     chain("small", "Small", ["Only"])
     page.goto(f"{live_server.url}/processes/small/versions/1/")
     expect(node(page, "Only")).to_be_visible()
