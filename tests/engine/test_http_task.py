@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine.models import AuditEvent, Incident, RunState, WorkItemState
+from engine.services import definitions
 from engine.services.transfer import export_version
 from tests.engine import http_task_server
 from tests.engine.conftest import deploy
@@ -170,3 +171,23 @@ def test_a_secret_that_breaks_the_request_is_never_quoted(wm, service, monkeypat
     step = run.workitems.get(activity_key="call")
     assert step.state == WorkItemState.FALLOUT
     assert "abc" not in step.error + step.traceback and service.requests == []
+
+
+def test_an_http_task_takes_the_versions_default_retry(wm, service):
+    deploy_file = {
+        "format": "waymark.process/1",
+        "process": {"code": "once", "title": "Once", "default_retry": {"max_attempts": 1}},
+        "activities": [
+            {"key": "start", "kind": "start"},
+            {"key": "call", "kind": "http", "http_url": service.base + "/broken"},
+            {"key": "end", "kind": "end"},
+        ],
+        "transitions": [
+            {"key": "t1", "source": "start", "target": "call"},
+            {"key": "t2", "source": "call", "target": "end"},
+        ],
+    }
+    definitions.import_definition(deploy_file, publish_it=True)
+    run = wm.start_run("once")
+    step = run.workitems.get(activity_key="call")
+    assert step.state == WorkItemState.FALLOUT and step.attempts == 1
