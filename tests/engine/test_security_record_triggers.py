@@ -143,3 +143,27 @@ def test_a_trigger_published_before_the_rule_copies_no_secret(wm, settings):
     assert run.data == {"u": user.pk, "h": None}
     row = ModelEvent.objects.get()
     assert "password" not in row.record and row.record["pk"] == user.pk
+
+
+def test_a_record_triggers_run_and_its_signal_stay_in_the_process_tenant(wm):
+    from django.contrib.auth.models import Group
+
+    from engine.models import Process
+    from engine.services import runtime
+    from tests.engine.conftest import deploy
+
+    wait = {"key": "w", "kind": "signal", "signal_name": "event:t", "correlation": "data.g"}
+    deploy([wait], ["start > w", "w > end"], code="acme_waits")
+    Process.objects.filter(code="acme_waits").update(tenant_id="acme")
+    waiting = runtime.start_run("acme_waits", {"g": "4242"})
+    group = _file(model="auth.Group", data={"g": "record.pk"})
+    transfer.import_text(group, filename="globex.json", publish_it=True)
+    Process.objects.filter(code="leak").update(tenant_id="globex")
+    model_events.forget_armed()
+    wm.run(Group.objects.create, pk=4242, name="vip")
+    # (the run's human task makes the group "staff": one more event, as expected)
+    [run] = ProcessInstance.objects.filter(process__code="leak", data={"g": 4242})
+    assert run.tenant_id == "globex"
+    assert ModelEvent.objects.get(record_pk="4242").dispatched_at is not None
+    waiting.refresh_from_db()
+    assert waiting.state == "waiting"  # globex's event:t never reached acme's run
