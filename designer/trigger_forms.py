@@ -72,7 +72,7 @@ class TriggerForm(forms.Form):
         required=False,
         max_length=200,
         label="Model",
-        help_text="An installed model, app_label.ModelName, e.g. auth.User",
+        help_text="A model opened to triggers (WAYMARK_TRIGGER_MODELS), e.g. auth.User",
     )
     on = forms.MultipleChoiceField(
         required=False,

@@ -15,6 +15,7 @@ class EngineConfig(AppConfig):
         from engine import (
             checks,  # noqa: F401  (registers the system checks)
             checks_goflow,  # noqa: F401  (GOFLOW_* settings: waymark.W1xx)
+            checks_security,  # noqa: F401  (what designers may reach: waymark.W2xx)
         )
         from engine.handlers import load_modules
         from engine.models import AuditEvent, WebhookEndpoint

@@ -33,7 +33,7 @@ deployments can override them.
 | API_MAX_WAITING             | 8                                        | ``?wait=`` requests one server process lets wait at once (each holds a thread); one more answers at once |
 | HANDLERS                    | {}                                       | name -> dotted path of automatic-task handlers, added to @handler registrations (trusted: set by an administrator) |
 | HANDLER_MODULES             | []                                       | modules imported when the app is ready, so their @handler registrations count; a definition may name only registered handlers |
-| HTTP_SECRETS                | {}                                       | secret name -> value (or "env:VAR" to read an environment variable) for HTTP tasks' headers; definitions hold names only |
+| HTTP_SECRETS                | {}                                       | secret name -> value (or "env:VAR" to read an environment variable), or {"value": ..., "hosts": [...]} to send it only to those hosts, for HTTP tasks' headers; definitions hold names only |
 | HTTP_TIMEOUT                | 10                                       | seconds an HTTP task waits to connect and for each read |
 | HTTP_MAX_RESPONSE_BYTES     | 1048576                                  | largest answer an HTTP task reads; a larger one is a failed attempt |
 | HTTP_MAX_REDIRECTS          | 3                                        | redirects an HTTP task follows (each hop is checked against the address rules) |
