@@ -27,6 +27,13 @@ class ProcessForm(forms.Form):
         "At most one active run per value; a start with a taken value opens that run.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The server says what is too long, next to the field; a browser's maxlength
+        # would cut a pasted title silently.
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip()
 

@@ -61,3 +61,13 @@ transitions:
     with pytest.raises(DefinitionFileError, match="activities.1..name: .*at most 200 characters"):
         definitions.import_text(text, filename="long.yaml")
     assert not Activity.objects.filter(version__process__code="longname").exists()
+
+
+def test_the_new_process_form_says_a_title_is_too_long_rather_than_cutting_it():
+    from designer.versions.forms import ProcessForm
+
+    form = ProcessForm({"title": LONG})
+    assert not form.is_valid()
+    assert "at most 200 characters (it has 300)" in form.errors["title"][0]
+    assert "maxlength" not in str(form["title"])
+    assert "required" in ProcessForm({"title": " "}).errors["title"][0]
