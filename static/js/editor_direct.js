@@ -125,8 +125,10 @@
     var visible = box.right > vp.left && box.left < vp.right && box.bottom > vp.top && box.top < vp.bottom;
     pad.hidden = !visible;
     // Above the activity, so it never covers the arrows leaving it or the next step.
+    var above = box.top - frame.top - pad.offsetHeight - 6;
     pad.style.left = box.left - frame.left + "px";
-    pad.style.top = box.top - frame.top - pad.offsetHeight - 6 + "px";
+    // Below the activity when there is no room above it in the canvas.
+    pad.style.top = (above >= vp.top - frame.top ? above : box.bottom - frame.top + 6) + "px";
   }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("#context-pad [data-pad]");
