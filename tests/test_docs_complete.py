@@ -1,6 +1,6 @@
-"""The README and docs/engine.md list what the code ships, read from the code itself.
+"""The README and docs list what the code ships, read from the code itself.
 
-A new management command, command option, system check id, audit action or doc page
+A new management command, command option, system check id, audit action, setting or doc page
 that the documentation does not mention fails here, so the docs cannot fall behind
 without a word.
 """
@@ -133,3 +133,11 @@ def test_engine_doc_names_every_audit_action():
     listed = _section(ENGINE_DOC, "## Audit events")
     missing = sorted(a for a in actions if f"`{a}`" not in listed)
     assert missing == [], f"docs/engine.md's Audit events lacks {missing}"
+
+
+def test_every_setting_is_documented():
+    from engine.conf import DEFAULTS
+
+    docs = README + "".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
+    missing = sorted(f"WAYMARK_{name}" for name in DEFAULTS if f"WAYMARK_{name}" not in docs)
+    assert missing == [], f"no doc names {missing} (README or docs/)"
