@@ -89,6 +89,8 @@ def dry_run(request: HttpRequest, code: str, number: int) -> HttpResponse:
     options = {
         "pass_waits": post.get("pass_waits") == "on",
         "call_handlers": post.get("call_handlers") == "on" and context["may_call"],
+        # The answers come back from the page: a crafted {"call": true} calls nothing.
+        "may_call": context["may_call"],
     }
     task_form = _task_form(version, post)
     try:

@@ -30,16 +30,21 @@ def dry_run_version(
     *,
     pass_waits: bool = False,
     call_handlers: bool = False,
+    may_call: bool = True,
 ) -> DryRunResult:
-    """Walk ``version`` with ``data`` and ``answers``; InvalidData (400) for bad input."""
+    """Walk ``version`` with ``data`` and ``answers``; InvalidData (400) for bad input.
+
+    ``may_call`` False (a caller who may not design): no handler is called, whatever
+    the answers ask; an answer that asks for a call stops the walk with a reason.
+    """
     try:
         return dry_run(
             version.graph(),
             start_data(version, data),
             answers,
             pass_waits=pass_waits,
-            call_handlers=call_handlers,
-            call_handler=call_handler,
+            call_handlers=call_handlers and may_call,
+            call_handler=call_handler if may_call else None,
             check_form=check_form,
             strategy=condition_strategy(),
         )
