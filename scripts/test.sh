@@ -2,7 +2,7 @@
 # `make test`: lint, import contracts, type checks, then the whole pytest suite
 # on SQLite (with the engine's coverage floor) and, when PostgreSQL is reachable,
 # again on PostgreSQL.
-# Extra arguments go to pytest, e.g. `make test ARGS=...` or `bash scripts/test.sh -k conditions`.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k conditions`.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh" requirements-dev.txt chromium
 export PATH="$PWD/.venv/bin:$PATH"

@@ -141,3 +141,10 @@ def test_every_setting_is_documented():
     docs = README + "".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
     missing = sorted(f"WAYMARK_{name}" for name in DEFAULTS if f"WAYMARK_{name}" not in docs)
     assert missing == [], f"no doc names {missing} (README or docs/)"
+
+
+def test_the_audit_log_filter_offers_every_audit_action():
+    from designer.audit.forms import KNOWN_ACTIONS
+
+    missing = sorted(_audit_actions() - set(KNOWN_ACTIONS))
+    assert not missing, f"designer/audit/forms.py KNOWN_ACTIONS lacks: {missing}"
