@@ -133,6 +133,26 @@ def shoot(base: str, out: Path) -> list[Path]:
         page.goto(f"{base}/processes/expense-approval/monitor/?measure=visits")
         page.locator(".heatmap svg").wait_for()
         save("heatmap")
+        # The handler catalogue, and a dry run of the draft (docs: Handlers, Dry runs).
+        page.goto(f"{base}/handlers/")
+        save("handlers")
+        page.goto(f"{base}/processes/expense-approval/versions/2/")
+        page.get_by_text("Dry run", exact=True).click()
+        sample = page.locator("#dry-run-form")
+        sample.get_by_label("Requester").fill("Ann")
+        sample.get_by_label("Amount (EUR)").fill("120")
+        sample.get_by_label("Call every handler").check()
+        page.get_by_role("button", name="Run from the start").click()
+        page.locator("#dry-run-result [data-waiting=review]").wait_for()
+        page.locator("#dry-run-result").get_by_role("button", name="APPROVED").click()
+        page.locator("#dry-run-result .state-completed").wait_for()
+        panel = out / "dry-run.png"
+        page.locator("#dry-run").screenshot(path=str(panel))
+        shrink(panel)
+        taken.append(panel)
+        page.evaluate("window.scrollTo(0, 0)")  # the path drawn on the canvas
+        page.wait_for_timeout(300)
+        save("dry-run-path")
         browser.close()
     return taken
 

@@ -285,7 +285,7 @@ class _DryRun:
         elif activity.kind in WAITS:
             return self._wait(activity, step, answer)
         elif activity.kind == ActivityKind.END:
-            step.note = "end"
+            step.note = "the run ends"
         return False
 
     def _timeout(self, activity: Activity, answer: Answer | None) -> bool:

@@ -156,7 +156,7 @@ def test_the_command_prints_the_path_and_the_condition_values(tmp_path, capsys):
     assert "2. Route [exclusive]" in out
     assert "to review: instance.data.amount >= 1000 = true  <- taken" in out
     assert "to pay: always = default" in out
-    assert "4. End [end]: end" in out
+    assert "4. End [end]: the run ends" in out
     assert "State: completed" in out
 
 
