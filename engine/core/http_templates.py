@@ -119,6 +119,13 @@ def url_problem(template: str) -> str | None:
         return f"the URL {text!r} must start with https:// (or http://)"
     if any(ch.isspace() for ch in text):
         return "the URL must not contain spaces"
+    # Run data is untrusted: it may fill the path and the query, never choose the host.
+    authority = re.split(r"[/?#]", text.split("://", 1)[1], maxsplit=1)[0]
+    if "{" in authority or "}" in authority:
+        return (
+            f"the URL {text!r}: placeholders may fill the path and the query, "
+            "not the scheme, host or port (write them out)"
+        )
     return None
 
 
