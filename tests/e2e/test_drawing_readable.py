@@ -168,3 +168,24 @@ def test_run_pages_and_heatmap_read_well(page, live_server, designer, engine_inl
     for key, note, outline in found["notes"]:
         assert outline[0] <= note[0] and note[2] <= outline[2], f"{key}'s figures leave it"
         assert outline[1] <= note[1] and note[3] <= outline[3], f"{key}'s figures leave it"
+
+
+def test_people_see_names_in_the_audit_log_and_the_publish_dialog(
+    page, live_server, designer, engine_inline
+):
+    designer.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    designer.user_permissions.add(Permission.objects.get(codename="publish_process"))
+    version = definitions.import_definition(CROWDED, publish_it=True)
+    run_with_outcome(version, None)
+    page.goto(f"{live_server.url}/audit/?action=workitem.created")
+    rows = page.locator("table tbody tr", has_text="workitem.created")
+    expect(rows.first).to_contain_text("Review the order")
+    assert "review" not in rows.first.locator("td").nth(5).inner_text()
+
+    draft = definitions.clone(version)
+    definitions.add_activity(draft, "human", key="a_lonely", name="Lonely task", x=300, y=300)
+    code, number = draft.process.code, draft.number
+    page.goto(f"{live_server.url}/processes/{code}/versions/{number}/publish/")
+    dialog = page.locator(".confirm-publish")
+    expect(dialog).to_contain_text("(Lonely task)")
+    expect(dialog).not_to_contain_text("a_lonely")
