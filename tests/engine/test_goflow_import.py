@@ -54,6 +54,7 @@ def goflow_project(tmp_path_factory):
         [str(_peer_python()), str(BUILD), str(db_path), str(out)],
         check=True,
         timeout=120,
+        cwd=out,  # goflow2 writes its workflow.log into the working directory
     )
     graphs = json.loads((out / "graphs.json").read_text())
     return {"db": db_path, "dump": out / "workflow.json", "graphs": graphs}
