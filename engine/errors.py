@@ -136,6 +136,7 @@ class IdempotencyKeyReused(EngineError):
 
     status = 422
     code = "idempotency_key_reused"
+    run_id: int | None = None  # the run the key started (not for everyone's eyes)
 
 
 class NotAllowed(EngineError, PermissionDenied):

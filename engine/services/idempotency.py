@@ -50,11 +50,13 @@ def first_run(process: Process, tenant_id: str, key: str, digest: str) -> Proces
         process=process, tenant_id=tenant_id, idempotency_key=key
     ).first()
     if run is not None and run.idempotency_fingerprint != digest:
-        raise IdempotencyKeyReused(
+        refused = IdempotencyKeyReused(
             f"The Idempotency-Key {key!r} was already used to start run {run.pk} with other "
             "data or another business key. Send a new key for a new start, or the same "
             "request to get that run."
         )
+        refused.run_id = run.pk  # a door names it only to someone who may open the run
+        raise refused
     return run
 
 

@@ -92,3 +92,17 @@ def test_another_tenants_webhook_endpoint_and_its_secret_answer_404(make_user):
     shown = owner.get(url)
     assert shown.status_code == 200 and "whsec_globex" not in shown.content.decode()
     assert owner.post(url + "secret/").json()["secret"] == "whsec_globex"
+
+
+def test_a_reused_idempotency_key_names_its_run_only_to_who_may_open_it(api, review_process):
+    body = {"process": "review", "data": {"customer": "ana"}}
+    other = {"process": "review", "data": {"customer": "bob"}}
+    ana = api("ana")
+    first = ana.post("/api/v1/runs/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-7").json()
+    refused = ana.post("/api/v1/runs/", other, format="json", HTTP_IDEMPOTENCY_KEY="k-7")
+    assert refused.status_code == 422 and f"run {first['id']}" in refused.json()["detail"]
+    bob = api("bob")  # may start runs, may not open ana's
+    refused = bob.post("/api/v1/runs/", other, format="json", HTTP_IDEMPOTENCY_KEY="k-7")
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "idempotency_key_reused"
+    assert str(first["id"]) not in refused.json()["detail"]

@@ -19,6 +19,7 @@ from engine.api.serializers import (
 from engine.api.serializers.run_requests import RunDataSerializer, WaitQuery
 from engine.api.views.base import ApiView, error_responses
 from engine.core.states import PublicStatus, RunState, public_status
+from engine.errors import IdempotencyKeyReused
 from engine.models import ProcessInstance
 from engine.services import runtime, waits
 
@@ -92,18 +93,31 @@ class RunList(ApiView):
             raise runtime.UnknownProcess(
                 f"There is no process with the code {fields['process']!r}."
             )
-        started = runtime.start(
-            fields["process"],
-            fields["data"],
-            business_key=fields["business_key"],
-            user=request.user,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
+        try:
+            started = runtime.start(
+                fields["process"],
+                fields["data"],
+                business_key=fields["business_key"],
+                user=request.user,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+            )
+        except IdempotencyKeyReused as exc:
+            raise unnamed_run(request, exc) from None
         run = started.run if started.created else existing_run(request, started.run)
         if wait is not None:
             run = settled(request, run, wait)
         answer = status.HTTP_201_CREATED if started.created else status.HTTP_200_OK
         return Response(self.out(RunDetailSerializer, run), status=answer)
+
+
+def unnamed_run(request, exc: IdempotencyKeyReused) -> IdempotencyKeyReused:
+    """The refusal as is for someone who may open the key's run; without its id otherwise."""
+    if exc.run_id is not None and permissions.find_run(request.user, exc.run_id, request):
+        return exc
+    return IdempotencyKeyReused(
+        "This Idempotency-Key was already used to start a run with other data or another "
+        "business key. Send a new key for a new start."
+    )
 
 
 def settled(request, run: ProcessInstance, wait: float) -> ProcessInstance:
