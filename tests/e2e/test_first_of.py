@@ -33,7 +33,7 @@ def add(page, kind, name, **fields):
     page.get_by_role("button", name=kind, exact=True).click()
     expect(page.locator("#properties h2")).to_contain_text(kind)
     properties = page.locator("#properties")
-    properties.get_by_label("Name", exact=True).fill(name)
+    properties.get_by_label(re.compile(r"^Name\b")).fill(name)  # "Name *", not "Rename"
     for label, value in fields.items():
         properties.get_by_label(label, exact=True).fill(value)
     properties.get_by_role("button", name="Save").click()

@@ -115,7 +115,9 @@ def test_the_designer_form_shows_the_offset_beside_the_date_field_and_checks_it(
     assert names.index("timer_offset") == names.index("timer_date_field") + 1
     assert not form.is_valid()
     assert "invalid offset 'soon'" in form.errors["timer_offset"][0]
-    good = ActivityForm({"timer_date_field": "data.at", "timer_offset": "-1h"}, kind="timer")
+    good = ActivityForm(
+        {"name": "Remind", "timer_date_field": "data.at", "timer_offset": "-1h"}, kind="timer"
+    )
     assert good.is_valid(), good.errors
 
 
