@@ -189,3 +189,16 @@ def test_people_see_names_in_the_audit_log_and_the_publish_dialog(
     dialog = page.locator(".confirm-publish")
     expect(dialog).to_contain_text("(Lonely task)")
     expect(dialog).not_to_contain_text("a_lonely")
+
+
+def test_a_three_activity_run_is_not_blown_up(page, live_server, designer, engine_inline):
+    from tests.engine.conftest import deploy
+
+    task = {"key": "task", "kind": "human", "name": "Sign"}
+    deploy([task], ["start > task", "task > end"], code="sign")
+    run = runtime.start_run("sign", {})
+    page.set_viewport_size({"width": 1600, "height": 900})
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    found = page.evaluate(BOXES, ".graph svg")
+    assert len(found["nodes"]) == 3
+    assert all(9 <= height <= 18 for height in found["texts"]), found["texts"]
