@@ -32,8 +32,11 @@ def workitem_badges(workitem: WorkItem, now: datetime | None = None) -> list[dic
 
 
 def until(delta: timedelta) -> str:
-    """A short, rounded-down time to go: '2 d 3 h', '5 h', '12 min' (cheap for long lists)."""
-    minutes = max(0, int(delta.total_seconds() // 60))
+    """A short, rounded-down time to go: '2 d 3 h', '5 h', '12 min', '42 s' (cheap in lists)."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"  # never "0 min" for something due in 40 seconds
+    minutes = seconds // 60
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
     if days:

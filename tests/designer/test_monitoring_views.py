@@ -107,7 +107,14 @@ def test_monitor_is_for_operators_and_designers(client, review, outsider, worker
 
 @pytest.mark.parametrize(
     ("minutes", "text"),
-    [(0, "0 min"), (12, "12 min"), (61, "1 h"), (60 * 24, "1 d"), (60 * 27, "1 d 3 h")],
+    [
+        (0, "0 s"),
+        (0.7, "42 s"),
+        (12, "12 min"),
+        (61, "1 h"),
+        (60 * 24, "1 d"),
+        (60 * 27, "1 d 3 h"),
+    ],
 )
 def test_time_to_go(minutes, text):
     from designer.monitoring.badges import until
