@@ -13,7 +13,15 @@ from engine.models import AuditEvent, DateEventFire, ProcessInstance
 from engine.runtime import timers
 from engine.services import transfer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def postgres_only():
+    # The loop's thread and the test share the database: SQLite's in-memory test
+    # database locks whole tables across connections ("table is locked").
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
 
 
 def publish_reminder():

@@ -157,6 +157,7 @@ def test_a_step_whose_worker_keeps_dying_ends_in_an_incident(wm, time_machine):
         "signals_matched": 0,
         "signals_expired": 0,
         "webhooks_sent": 0,
+        "model_events_dispatched": 0,
     }
     assert len(CALLS["test.lease.dies"]) == 2
 
