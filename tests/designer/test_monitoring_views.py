@@ -96,6 +96,14 @@ def test_monitor_bad_parameters_fall_back(client, review, operator):
     assert "Heatmap: Open workitems" in response.text
 
 
+def test_the_period_shown_is_the_period_counted(client, review, operator):
+    client.force_login(operator)
+    url = reverse("monitoring:process_monitor", args=["expense"])
+    text = client.get(url, {"measure": "visits"}).text
+    assert '<option value="30" selected>Last 30 days</option>' in text
+    assert "last 30 days" in text
+
+
 def test_monitor_is_for_operators_and_designers(client, review, outsider, worker):
     url = reverse("monitoring:process_monitor", args=["expense"])
     client.force_login(outsider)

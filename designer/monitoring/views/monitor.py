@@ -35,7 +35,9 @@ def process_monitor(request: HttpRequest, code: str) -> HttpResponse:
     if process is None or not permissions.may_monitor(request.user):
         raise Http404("No such process.")
     versions = list(process.versions.exclude(status=VersionStatus.DRAFT).order_by("-number"))
-    form = PeriodForm(request.GET or None, initial={"days": 30})
+    data = request.GET.copy()
+    data.setdefault("days", "30")  # the select shows the period the figures are for
+    form = PeriodForm(data if request.GET else None, initial={"days": 30})
     since, until, days = form.period()
     wanted = form.cleaned_data.get("version") if form.is_bound and form.is_valid() else None
     version = next((v for v in versions if v.number == wanted), None) or next(
