@@ -23,3 +23,13 @@ def _fresh_webhook_endpoints():
     forget_endpoints()
     yield
     forget_endpoints()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph_cache():
+    """Frozen versions' graphs are cached by id; a rolled-back test's ids are used again."""
+    from engine.models.definitions import clear_graph_cache
+
+    clear_graph_cache()
+    yield
+    clear_graph_cache()

@@ -106,7 +106,7 @@ class Heartbeat:
         except Exception:  # a database hiccup: the next beat tries again, well inside the lease
             log.exception("could not renew step leases")
         finally:
-            connections.close_all()  # this thread's connections only
+            _close_connections()
         return renewed
 
     def _beat(self) -> None:
@@ -118,8 +118,19 @@ class Heartbeat:
             time.sleep(min(every, 1.0))
             if time.monotonic() - last >= every:
                 last = time.monotonic()
-                if self.held():
-                    self.beat()
+                try:
+                    if self.held():
+                        self.beat()
+                except Exception:  # the thread must outlive any one beat: steps rely on it
+                    log.exception("lease heartbeat: a beat failed; trying again")
+
+
+def _close_connections() -> None:
+    """Close this thread's connections (a failure to close must not stop the heartbeat)."""
+    try:
+        connections.close_all()
+    except Exception:
+        log.exception("lease heartbeat: could not close its database connections")
 
 
 def _renew_every() -> float:
@@ -127,7 +138,7 @@ def _renew_every() -> float:
     the thread: it then renews as often as the default lease needs."""
     try:
         return max(lease_seconds() / 3, 0.05)
-    except (TypeError, ValueError):
+    except Exception:  # TypeError/ValueError from the setting, or settings being swapped
         return 5.0
 
 
