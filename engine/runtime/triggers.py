@@ -20,6 +20,7 @@ Either way the schedule moves on.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from django.db import transaction
@@ -33,6 +34,8 @@ from engine.runtime.trigger_starts import start_for_trigger
 log = logging.getLogger("engine.triggers")
 
 BATCH = 200
+FIRE_BATCH = 50  # fires per commit at most (as timers)
+FIRE_BATCH_SECONDS = 0.2  # ... and a batch commits after this long at most
 
 
 def _due(now: datetime, limit: int) -> list[tuple[int, datetime]]:
@@ -45,15 +48,31 @@ def _due(now: datetime, limit: int) -> list[tuple[int, datetime]]:
 
 
 def fire_due_schedules(now: datetime | None = None, limit: int = BATCH) -> int:
-    """Fire every schedule due at ``now``; returns how many fired (started, skipped or failed)."""
+    """Fire every schedule due at ``now``; returns how many fired (started, skipped or failed).
+
+    As timers do (engine.runtime.timers.fire_due), fires commit in batches of
+    up to FIRE_BATCH, each fire in its own savepoint (a failing one rolls back
+    alone), and a batch commits after FIRE_BATCH_SECONDS at most: one commit
+    per fire caps a burst of due schedules at the database's commits per
+    second. A crash mid-batch rolls the whole batch back, moves included, so
+    those schedules fire again: none is lost, none fires twice.
+    """
     now = now or timezone.now()
     fired = 0
-    for pk, due_at in _due(now, limit):
-        try:
-            if fire_schedule(pk, due_at, now):
-                fired += 1
-        except Exception:  # one bad schedule must not stop the others
-            log.exception("schedule %s could not fire", pk)
+    rows = _due(now, limit)
+    position = 0
+    while position < len(rows):
+        began = time.monotonic()
+        with transaction.atomic():
+            for pk, due_at in rows[position : position + FIRE_BATCH]:
+                position += 1
+                try:
+                    if fire_schedule(pk, due_at, now):  # (a savepoint of this batch)
+                        fired += 1
+                except Exception:  # one bad schedule must not stop the others
+                    log.exception("schedule %s could not fire", pk)
+                if time.monotonic() - began >= FIRE_BATCH_SECONDS:
+                    break
     return fired
 
 
