@@ -24,6 +24,7 @@ def start_or_join(
     business_key: str = "",
     user: Any = None,
     effects: Effects,
+    trigger_key: str = "",
 ) -> tuple[ProcessInstance, bool]:
     """``(run, True)`` for a new run of ``version``; ``(active run, False)`` for a taken value.
 
@@ -36,7 +37,14 @@ def start_or_join(
     value = singletons.singleton_value(process, data)
     if not value:
         # Not a singleton process: no lookup and no savepoint on the common path.
-        run = create_run(version, data, business_key=business_key, user=user, effects=effects)
+        run = create_run(
+            version,
+            data,
+            business_key=business_key,
+            user=user,
+            effects=effects,
+            trigger_key=trigger_key,
+        )
         return run, True
     existing = singletons.active_run(process, value)
     if existing is None:
@@ -45,7 +53,12 @@ def start_or_join(
             # insert fail (the constraint of migration 0007), not the caller's transaction.
             with transaction.atomic():
                 run = create_run(
-                    version, data, business_key=business_key, user=user, effects=effects
+                    version,
+                    data,
+                    business_key=business_key,
+                    user=user,
+                    effects=effects,
+                    trigger_key=trigger_key,
                 )
             return run, True
         except IntegrityError:

@@ -27,7 +27,7 @@ from django.db import transaction
 
 from engine import schemas
 from engine.models import ProcessInstance, RunState, Trigger, VersionStatus
-from engine.runtime.audit import record
+from engine.runtime.audit import batch, record
 from engine.runtime.data import check_size
 from engine.runtime.effects import Effects
 from engine.runtime.starts import start_or_join
@@ -64,13 +64,12 @@ def start_for_trigger(
         return TriggerStart("skipped")
     effects = Effects()
     try:
-        with transaction.atomic():  # a savepoint: a failed start leaves the caller's work
+        # A savepoint: a failed start leaves the caller's work; the start's audit
+        # events and trigger.fired are written in one INSERT.
+        with transaction.atomic(), batch():
             checked = checked_data(trigger, data)
-            run, created = start_or_join(version, checked, effects=effects)
-            if created:
-                ProcessInstance.objects.filter(pk=run.pk).update(trigger_key=trigger.key)
-                run.trigger_key = trigger.key
-            else:  # the process's singleton key matched an active run: no second run
+            run, created = start_or_join(version, checked, effects=effects, trigger_key=trigger.key)
+            if not created:  # the process's singleton key matched an active run: no second run
                 facts["joined"] = True
             record("trigger.fired", run, metadata=facts)
             effects.schedule()

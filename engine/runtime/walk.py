@@ -307,6 +307,7 @@ def create_run(
     business_key: str = "",
     user: Any = None,
     effects: Effects,
+    trigger_key: str = "",
 ) -> ProcessInstance:
     """Create a run of ``version`` and walk it until it waits (call inside a transaction).
 
@@ -316,11 +317,24 @@ def create_run(
     active run holds it (engine.runtime.starts.start_or_join returns that run).
     """
     with audit.batch():  # the start's events: one INSERT
-        return _create_run(version, data, business_key=business_key, user=user, effects=effects)
+        return _create_run(
+            version,
+            data,
+            business_key=business_key,
+            user=user,
+            effects=effects,
+            trigger_key=trigger_key,
+        )
 
 
 def _create_run(
-    version: Version, data: dict, *, business_key: str, user: Any, effects: Effects
+    version: Version,
+    data: dict,
+    *,
+    business_key: str,
+    user: Any,
+    effects: Effects,
+    trigger_key: str,
 ) -> ProcessInstance:
     singleton_value = singletons.singleton_value(version.process, data)
     now = timezone.now()
@@ -334,6 +348,7 @@ def _create_run(
         started_by=user if getattr(user, "is_authenticated", False) else None,
         started_at=now,
         tenant_id=version.process.tenant_id,
+        trigger_key=trigger_key,
     )
     locks.saw_state(run)
     record(
