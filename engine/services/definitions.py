@@ -27,6 +27,7 @@ from engine.services.drafts import (
     update_transition,
 )
 from engine.services.processes import CODE_UNAVAILABLE, create_process, update_process
+from engine.services.retry_defaults import set_default_retry
 from engine.services.transfer import (
     export_version,
     import_definition,
@@ -64,6 +65,7 @@ __all__ = [
     "publish",
     "restore_snapshot",
     "rollback",
+    "set_default_retry",
     "text_conditions",
     "update_activity",
     "update_process",

@@ -32,6 +32,7 @@ from engine.api.serializers.definitions import (
     ValidationResultSerializer,
     VersionDetailSerializer,
     VersionSerializer,
+    VersionUpdateSerializer,
 )
 from engine.api.serializers.runs import (
     CancelSerializer,
@@ -78,6 +79,7 @@ __all__ = [
     "ValidationResultSerializer",
     "VersionDetailSerializer",
     "VersionSerializer",
+    "VersionUpdateSerializer",
     "WorkItemDetailSerializer",
     "WorkItemSerializer",
     "check_json_schema",

@@ -180,7 +180,8 @@ class VersionSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "default_retry": {
                 "help_text": "retry policy of automatic and HTTP tasks that keep the built-in "
-                "values ({} : the built-in policy); set it in the file's process section"
+                "values ({} : the built-in policy); set it in the file's process section "
+                "or with PATCH on a draft"
             }
         }
 
@@ -192,6 +193,16 @@ class VersionSerializer(serializers.ModelSerializer):
 
     def get_cloned_from(self, version: Version) -> int | None:
         return version.cloned_from.number if version.cloned_from_id else None
+
+
+class VersionUpdateSerializer(serializers.Serializer):
+    default_retry = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="max_attempts, base_delay, backoff_factor, max_delay (as in the file's "
+        "process.default_retry; fields left out take the built-in value); null or {} for none. "
+        "An activity's own retry fields override it.",
+    )
 
 
 class VersionDetailSerializer(VersionSerializer):

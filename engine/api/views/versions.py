@@ -23,6 +23,7 @@ from engine.api.serializers import (
     ValidationResultSerializer,
     VersionDetailSerializer,
     VersionSerializer,
+    VersionUpdateSerializer,
 )
 from engine.api.views.base import ApiView, error_responses
 from engine.core import validation
@@ -144,6 +145,21 @@ class VersionDetail(ApiView):
     )
     def get(self, request, code: str, number: int):
         return Response(self.out(VersionDetailSerializer, lookups.version(request, code, number)))
+
+    @extend_schema(
+        summary="Change a draft's default retry policy",
+        request=VersionUpdateSerializer,
+        responses={200: VersionDetailSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def patch(self, request, code: str, number: int):
+        version = lookups.version(request, code, number)
+        permissions.require(request.user, permissions.DESIGN, "edit drafts")
+        fields = self.body(VersionUpdateSerializer, partial=True)
+        if "default_retry" in fields:
+            version = definitions.set_default_retry(
+                version, fields["default_retry"], user=request.user
+            )
+        return Response(self.out(VersionDetailSerializer, version))
 
     @extend_schema(
         summary="Delete a draft", responses={204: None, **error_responses(403, 404, 409)}
