@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from designer import models as history
 from designer.forms import activity_form, transition_form
 from designer.views.editor_kinds import kind_choices, next_kinds
+from designer.views.retry_panel import retry_context
 from designer.views.trigger_panel import TriggerPanel, triggers_context
 from engine.conf import condition_strategy
 from engine.drawing import DrawingError, version_svg
@@ -238,6 +239,7 @@ def editor_context(
     form=None,
     notice=None,
     triggers: TriggerPanel | None = None,
+    retry_form=None,
 ) -> dict:
     """The whole ``#editor`` fragment (and page): every fragment's context together."""
     urls = editor_urls(version)
@@ -254,6 +256,7 @@ def editor_context(
     context.update(history_context(version, editable=editable))
     context.update(table_context(request, elements))
     context.update(triggers_context(version, editable=editable, panel=triggers))
+    context.update(retry_context(version, editable=editable, form=retry_form))
     return context
 
 
