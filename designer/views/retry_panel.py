@@ -45,7 +45,10 @@ class DefaultRetryForm(forms.Form):
 
 
 def retry_form(version: Version, data=None) -> DefaultRetryForm:
-    return DefaultRetryForm(data, initial=version.default_retry or {}, prefix="retry")
+    # Read from the row: undo, redo and the save itself change it through a locked copy,
+    # so the version the view holds may be out of date.
+    stored = Version.objects.filter(pk=version.pk).values_list("default_retry", flat=True)
+    return DefaultRetryForm(data, initial=stored.first() or {}, prefix="retry")
 
 
 def retry_context(version: Version, *, editable: bool, form: DefaultRetryForm | None) -> dict:

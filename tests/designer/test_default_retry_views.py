@@ -49,6 +49,7 @@ def test_saving_sets_it_fields_left_empty_take_the_built_in_value(designer, vers
     answer = designer.post(SAVE, {"retry-max_attempts": "5", "retry-base_delay": "10"}, **HX)
     assert answer.status_code == 200
     assert "Saved the default retry policy." in answer.content.decode()
+    assert 'name="retry-max_attempts" value="5"' in answer.content.decode()
     assert stored() == {
         "max_attempts": 5,
         "base_delay": 10.0,
@@ -95,6 +96,7 @@ def test_undo_puts_the_previous_policy_back_and_redo_again(designer, version):
     designer.post(SAVE, {"retry-max_attempts": "8"}, **HX)
     undone = designer.post(BASE + "undo/", **HX)
     assert "Undid: Change the default retry." in undone.content.decode()
+    assert 'name="retry-max_attempts" value="5"' in undone.content.decode()
     assert stored()["max_attempts"] == 5
     designer.post(BASE + "undo/", **HX)
     assert stored() == {}
