@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import pytest
 
 from engine.services import runtime, waits
@@ -16,7 +19,9 @@ def no_sleep(monkeypatch):
     def sleep(seconds):
         raise AssertionError(f"the request waited ({seconds} s)")
 
-    monkeypatch.setattr(waits.time, "sleep", sleep)
+    # Only the waits module's clock: patching time.sleep itself would also stop
+    # other threads of this process (the lease heartbeat sleeps between beats).
+    monkeypatch.setattr(waits, "time", SimpleNamespace(monotonic=time.monotonic, sleep=sleep))
 
 
 def test_a_wait_beyond_the_cap_answers_at_once(api, review_process, settings, no_sleep):
