@@ -182,7 +182,8 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(f"{base}/accounts/login/", server)
             for path in shoot(base, args.out):
-                print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KiB")
+                shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+                print(f"{shown}: {path.stat().st_size // 1024} KiB")
         finally:
             server.terminate()
             server.wait(timeout=10)
