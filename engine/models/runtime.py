@@ -245,13 +245,55 @@ class WorkItemQuerySet(models.QuerySet):
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
         # Group ids as literals (not a subquery) let the database use the
-        # candidate indexes and estimate how many offers the user has.
+        # candidate indexes and estimate how many offers the user has. A UNION
+        # of the user's and the groups' lookups, not one OR: SQLite uses no
+        # index for ``user_id = ? OR group_id IN (...)`` and scans the table.
         group_ids = list(user.groups.values_list("pk", flat=True))
-        offered = WorkItemCandidate.objects.filter(Q(user=user) | Q(group_id__in=group_ids)).values(
-            "workitem_id"
+        offered = (
+            WorkItemCandidate.objects.filter(user=user)
+            .order_by()
+            .values("workitem_id")
+            .union(
+                WorkItemCandidate.objects.filter(group_id__in=group_ids)
+                .order_by()
+                .values("workitem_id")
+            )
         )
         return self.filter(state=WorkItemState.OFFERED, pk__in=offered).order_by(
             "-created_at", "-pk"
+        )
+
+    def available_first(self, user, upto: int, *, oldest: bool = False):
+        """The first ``upto`` rows of ``available(user)`` in creation order (newest first,
+        or oldest first), whatever the number of offers: one query.
+
+        Each of the user's offer keys (the user, each of their groups) walks its
+        candidate index in that order and stops after ``upto`` unclaimed offers;
+        the union of those short lists holds the first ``upto`` of all. Other
+        sorts and filters go through ``available`` (they cannot stop early).
+        """
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        order = ("created_at", "workitem_id") if oldest else ("-created_at", "-workitem_id")
+        keys = [Q(user=user)] + [
+            Q(group_id=pk) for pk in user.groups.order_by("pk").values_list("pk", flat=True)
+        ]
+        # Each walk is wrapped (``pk IN (… LIMIT n)``): Django allows no LIMIT on
+        # a bare leg of a compound statement on SQLite.
+        walks = [
+            WorkItemCandidate.objects.filter(
+                pk__in=WorkItemCandidate.objects.filter(key, workitem__state=WorkItemState.OFFERED)
+                .order_by(*order)
+                .values("pk")[:upto]
+            )
+            .order_by()
+            .values("workitem_id")
+            for key in keys
+        ]
+        offered = walks[0].union(*walks[1:], all=True) if len(walks) > 1 else walks[0]
+        items = self.filter(state=WorkItemState.OFFERED, pk__in=offered)
+        return (
+            items.order_by("created_at", "pk") if oldest else items.order_by("-created_at", "-pk")
         )
 
     def done(self, user):
@@ -409,11 +451,16 @@ class WorkItemCandidate(models.Model):
     group = models.ForeignKey(
         "auth.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # The workitem's created_at, copied where the rows are written
+    # (engine.runtime.kinds.set_candidates): "Available", newest first, walks
+    # the (user or group, -created_at) index and stops after a page instead of
+    # reading and sorting every open offer.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
-            models.Index(fields=["user", "workitem"], name="candidate_user"),
-            models.Index(fields=["group", "workitem"], name="candidate_group"),
+            models.Index(fields=["user", "-created_at", "-workitem"], name="candidate_user_time"),
+            models.Index(fields=["group", "-created_at", "-workitem"], name="candidate_group_time"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -157,7 +157,12 @@ def set_candidates(workitem: WorkItem, *, users=(), groups=()) -> None:
     User = get_user_model()
     rows = (
         [
-            WorkItemCandidate(workitem=workitem, instance_id=workitem.instance_id, user_id=pk)
+            WorkItemCandidate(
+                workitem=workitem,
+                instance_id=workitem.instance_id,
+                user_id=pk,
+                created_at=workitem.created_at,
+            )
             for pk in User.objects.filter(
                 **{f"{User.USERNAME_FIELD}__in": list(users)}
             ).values_list("pk", flat=True)
@@ -168,7 +173,12 @@ def set_candidates(workitem: WorkItem, *, users=(), groups=()) -> None:
     for name in dict.fromkeys(g for g in groups if g):
         group, _ = Group.objects.get_or_create(name=name)
         rows.append(
-            WorkItemCandidate(workitem=workitem, instance_id=workitem.instance_id, group=group)
+            WorkItemCandidate(
+                workitem=workitem,
+                instance_id=workitem.instance_id,
+                group=group,
+                created_at=workitem.created_at,
+            )
         )
     WorkItemCandidate.objects.bulk_create(rows)
 

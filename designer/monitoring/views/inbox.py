@@ -22,12 +22,19 @@ from django.views.decorators.http import require_GET, require_POST
 from designer.monitoring import access, graphs
 from designer.monitoring.badges import workitem_badges
 from designer.monitoring.forms import InboxFilterForm
-from designer.monitoring.paging import capped_counts, paginate
+from designer.monitoring.paging import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    capped_count,
+    capped_counts,
+    page_number,
+    paginate,
+)
 from designer.monitoring.schema_forms import SchemaForm, outcome_buttons
 from engine import permissions
 from engine.models import Process, ProcessInstance, WorkItem, WorkItemState
 from engine.services import runtime
-from engine.tenancy import scoped
+from engine.tenancy import resolve_tenant, scoped
 
 TABS = [
     ("mine", "My work"),
@@ -53,9 +60,32 @@ LIST_FIELDS = [
 ]
 
 
-def _tab_queryset(request: HttpRequest, tab: str):
+def _narrowed(filters: dict) -> bool:
+    return any(filters.get(k) for k in ("process", "q", "due"))
+
+
+def _walks(request: HttpRequest, tab: str, filters: dict) -> bool:
+    """Whether the tab's first rows can come by the candidate index walk that
+    stops (``available_first``): Available in creation order, not narrowed."""
+    sort = filters.get("sort") or "newest"
+    return (
+        tab == "available"
+        and sort in ("newest", "oldest")
+        and not _narrowed(filters)
+        and resolve_tenant(request) is None  # the tenant's filter comes after the walk
+    )
+
+
+def _tab_queryset(request: HttpRequest, tab: str, *, first: int = 0, filters: dict | None = None):
+    """A tab's workitems. ``first`` > 0: only the first that many rows are wanted (a
+    capped count, a page), so Available may walk its candidate index and stop."""
     user = request.user
-    if tab == "available":
+    filters = filters or {}
+    if first and _walks(request, tab, filters):
+        items = WorkItem.objects.available_first(
+            user, first, oldest=filters.get("sort") == "oldest"
+        )
+    elif tab == "available":
         items = WorkItem.objects.available(user)
     elif tab == "done":
         items = WorkItem.objects.done(user)
@@ -97,7 +127,9 @@ def _tab_with_work(found: dict) -> str:
 def inbox(request: HttpRequest) -> HttpResponse:
     # Tab badges count up to 99 ("99+"), like a mail client: each is then at
     # most a hundred index lookups, whatever the size of the queue.
-    found = capped_counts({key: _tab_queryset(request, key) for key, _ in TABS}, cap=TAB_CAP)
+    found = capped_counts(
+        {key: _tab_queryset(request, key, first=TAB_CAP + 1) for key, _ in TABS}, cap=TAB_CAP
+    )
     tab = request.GET.get("tab") or _tab_with_work(found)
     if tab not in dict(TABS):
         tab = "mine"
@@ -110,12 +142,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     runs = ProcessInstance.objects.select_related("process").only(
         "business_key", "process__code", "process__title"
     )
+    # The rows up to the end of this page (and one more, to know of a next).
+    first = page_number(request) * PAGE_SIZE + 1
     items = (
-        _filtered(_tab_queryset(request, tab), filters, tab)
+        _filtered(_tab_queryset(request, tab, first=first, filters=filters), filters, tab)
         .prefetch_related(Prefetch("instance", queryset=runs))
         .only(*LIST_FIELDS)
     )
-    page = paginate(items, request, query={"tab": tab, **filters})
+    # The page's total: the tab's badge count when it is exact and nothing
+    # narrows the list (no second count); a walk counts by its own walk.
+    count, capped = None, False
+    if not _narrowed(filters) and not found[tab][1]:
+        count = found[tab][0]
+    elif _walks(request, tab, filters):
+        count, capped = capped_count(_tab_queryset(request, tab, first=COUNT_CAP + 1))
+    page = paginate(items, request, query={"tab": tab, **filters}, count=count, capped=capped)
     now = timezone.now()
     for row in page.rows:
         row.badges = workitem_badges(row, now)
