@@ -10,6 +10,7 @@ class EngineConfig(AppConfig):
     verbose_name = "Waymark engine"
 
     def ready(self) -> None:
+        from django.core.signals import setting_changed
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from engine import (
@@ -36,34 +37,75 @@ class EngineConfig(AppConfig):
             )
 
         _connect_model_events()
-        _connect_date_events()
+        connect_record_triggers()
+        setting_changed.connect(_on_setting_changed, dispatch_uid="waymark.trigger_models")
 
 
 def _connect_model_events() -> None:
-    """model_event triggers: every model's saves, looked up in a cache (engine.runtime)."""
-    from django.db.models.signals import post_delete, post_init, post_save, pre_save
+    """Arming changes (publish, retire, roll back, pause) refresh the armed-trigger caches."""
+    from django.db.models.signals import post_save
 
+    from engine.models import Process, Version
     from engine.runtime import model_events as events
 
-    post_init.connect(events.on_init, dispatch_uid="waymark.model_events.init")
-    pre_save.connect(events.on_pre_save, dispatch_uid="waymark.model_events.pre_save")
-    post_save.connect(events.on_post_save, dispatch_uid="waymark.model_events.post_save")
-    post_delete.connect(events.on_post_delete, dispatch_uid="waymark.model_events.delete")
     # Publishing, retiring, rolling back (Version.status) and pausing (Process.paused):
     # this process rebuilds its cache of armed triggers at once; others within ~2 s.
-    from engine.models import Process, Version
-
     for sender in (Process, Version):
         post_save.connect(
             events.on_arming_changed, sender=sender, dispatch_uid=f"waymark.me.{sender}"
         )
 
 
-def _connect_date_events() -> None:
-    """date_event triggers: a saved record's date moves its armed fire (any model)."""
-    from django.db.models.signals import post_delete, post_save
+# Record triggers (model_event, date_event) may only name a model that
+# WAYMARK_TRIGGER_MODELS opens (engine.runtime.record_access refuses any other
+# when a trigger is saved), so their receivers are connected to those models
+# alone. Connected to every model, they were sent post_init, pre_save and
+# post_save by every instance the engine builds and saves: each step's
+# workitems, runs and audit events paid for triggers that can never watch them.
+_connected: set[type] = set()
 
+
+def connect_record_triggers(**kwargs: object) -> None:
+    """Connect the record-trigger receivers to the models triggers may name, only.
+
+    Called at ready() and again whenever ``WAYMARK_TRIGGER_MODELS`` changes
+    (``setting_changed``: tests, ``override_settings``), so a model opened
+    later is watched from then on, and one closed is no longer.
+    """
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_init, post_save, pre_save
+
+    from engine.conf import waymark_setting
     from engine.runtime import date_events
+    from engine.runtime import model_events as events
 
-    post_save.connect(date_events.on_record_saved, dispatch_uid="waymark.date_events.save")
-    post_delete.connect(date_events.on_record_deleted, dispatch_uid="waymark.date_events.delete")
+    receivers = (
+        (post_init, events.on_init, "init"),
+        (pre_save, events.on_pre_save, "pre_save"),
+        (post_save, events.on_post_save, "post_save"),
+        (post_delete, events.on_post_delete, "delete"),
+        (post_save, date_events.on_record_saved, "date_save"),
+        (post_delete, date_events.on_record_deleted, "date_delete"),
+    )
+    wanted = set()
+    for label in waymark_setting("TRIGGER_MODELS") or ():  # a dict's keys, or a list
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue  # not installed: reported by the check waymark.W201
+        if model._meta.app_label not in events.UNWATCHED_APPS:
+            wanted.add(model)
+    for model in _connected | wanted:
+        for signal, receiver, name in receivers:
+            uid = f"waymark.records.{name}.{model._meta.label}"
+            if model in wanted:
+                signal.connect(receiver, sender=model, dispatch_uid=uid)
+            else:
+                signal.disconnect(sender=model, dispatch_uid=uid)
+    _connected.clear()
+    _connected.update(wanted)
+
+
+def _on_setting_changed(setting: str, **kwargs: object) -> None:
+    if setting == "WAYMARK_TRIGGER_MODELS":
+        connect_record_triggers()

@@ -130,8 +130,9 @@ def _load() -> dict[str, list[Armed]]:
 
 
 def _watchable(sender: type[models.Model]) -> bool:
-    # The engine's own tables and Django's bookkeeping are never trigger models
-    # (engine.runtime.model_events.UNWATCHED_APPS); migrations' historical models never fire.
+    # The receivers are connected to the models WAYMARK_TRIGGER_MODELS opens only
+    # (engine.apps); still, the engine's own tables and Django's bookkeeping are never
+    # trigger models (model_events.UNWATCHED_APPS), and historical models never fire.
     meta = sender._meta
     return meta.app_label not in UNWATCHED_APPS and meta.apps is apps
 

@@ -1,10 +1,12 @@
 """model_event triggers: a record's create, update or delete written to the outbox.
 
-Global ``post_init``/``pre_save``/``post_save``/``post_delete`` receivers
-(connected once in ``EngineConfig.ready``) look the saved model up in a
+``post_init``/``pre_save``/``post_save``/``post_delete`` receivers, connected
+(``engine.apps.connect_record_triggers``) to the models ``WAYMARK_TRIGGER_MODELS``
+opens, the only ones a trigger may name, look the saved model up in a
 per-process cache of armed model_event triggers (published version, process
-not paused), keyed by ``app_label.ModelName``. A save of a model no armed
-trigger watches costs a dictionary lookup and no query.
+not paused), keyed by ``app_label.ModelName``. A save of an open model no
+armed trigger watches costs a dictionary lookup and no query; any other
+model's instances are not sent to them at all.
 
 For each armed trigger of the model whose ``on`` lists the event:
 
