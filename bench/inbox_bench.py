@@ -199,7 +199,10 @@ def grow(world: World, target_workitems: int, rng: random.Random) -> None:
             WorkItemCandidate.objects.bulk_create(
                 [
                     WorkItemCandidate(
-                        workitem_id=item.pk, instance_id=item.instance_id, group=group
+                        workitem_id=item.pk,
+                        instance_id=item.instance_id,
+                        group=group,
+                        created_at=item.created_at,
                     )
                     for item, group in offered
                 ],
