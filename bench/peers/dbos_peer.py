@@ -3,7 +3,10 @@
 Runs in the peers' virtualenv (``dbos`` from PyPI, bench/peers/requirements.txt),
 called by peer_bench.py, or alone:
 
-    ../../var/bench-peers/bin/python dbos_peer.py [sqlite-file | postgresql://...]
+    ../../var/bench-peers/bin/python dbos_peer.py [sqlite:///file | postgresql://...]
+
+Alone it prints one ``BENCH-RESULT {json}`` line (bench/engine_bench.py runs
+it so on a fresh PostgreSQL database; DBOS creates that database itself).
 
 A workflow of 20 no-op ``@DBOS.step`` functions, run to completion one after
 the other in this process (DBOS checkpoints every step's result in its system
@@ -14,12 +17,16 @@ PostgreSQL URL (a database the bench may fill).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 import time
+import traceback
 
 STEPS = 20
+TIME_LIMIT = 120.0  # seconds: fewer runs rather than a hung benchmark
+MARK = "BENCH-RESULT "
 
 
 def dbos_figures(database_url: str, runs: int) -> dict:
@@ -45,8 +52,10 @@ def dbos_figures(database_url: str, runs: int) -> dict:
     try:
         linear()  # warm-up
         began = time.perf_counter()
-        for _ in range(runs):
+        done = 0
+        while done < runs and time.perf_counter() - began < TIME_LIMIT:
             linear()
+            done += 1
         seconds = time.perf_counter() - began
     finally:
         DBOS.destroy()
@@ -54,7 +63,9 @@ def dbos_figures(database_url: str, runs: int) -> dict:
 
     return {
         "version": getattr(dbos, "__version__", "") or _version(),
-        "linear": runs * STEPS / seconds,
+        "linear": done * STEPS / seconds,
+        "runs": done,
+        "database": "PostgreSQL" if database_url.startswith("postgres") else "SQLite WAL",
         "notes": "workflow run in this process; every step checkpointed (its own write)",
     }
 
@@ -86,7 +97,12 @@ def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else ""
     if not url:
         url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="waymark-dbos-"), "dbos.sqlite3")
-    print(dbos_figures(url, int(os.environ.get("BENCH_RUNS", "40"))))
+    try:
+        figures = dbos_figures(url, int(os.environ.get("BENCH_RUNS", "40")))
+    except Exception as exc:  # say why, never a number
+        traceback.print_exc()
+        figures = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    print(MARK + json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":
