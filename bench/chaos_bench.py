@@ -366,12 +366,33 @@ class Driver:
                     "instance_id", "kind", "activity_key", "message"
                 )[:10]
             ),
+            "stuck": self.stuck(runs.exclude(state=RunState.COMPLETED)),
             "stalls": self.stalls,
             "kills": self.kills,
             "kills_skipped": self.skipped,
             "handler_reruns": max(handler_calls - len(ids) * len(STEPS), 0),
             "settle_seconds": None if settled_in is None else round(settled_in, 1),
         }
+
+    def stuck(self, runs, limit: int = 10) -> list[dict]:
+        """What a run that did not complete waits on: its open workitems and timers (to debug)."""
+        from engine.models import Timer, WorkItem, WorkItemState
+
+        found = []
+        for run in runs.order_by("pk")[:limit]:
+            items = WorkItem.objects.filter(instance_id=run.pk).exclude(
+                state=WorkItemState.COMPLETED
+            )
+            timers = Timer.objects.filter(instance_id=run.pk, fired_at=None)
+            found.append({
+                "run": run.pk, "state": run.state,
+                "workitems": list(items.values(
+                    "pk", "activity_key", "state", "lock_version", "attempts", "dispatched_at",
+                    "lease_expires_at", "next_attempt_at",
+                )),
+                "timers": list(timers.values("kind", "due_at", "workitem_id")),
+            })  # fmt: skip
+        return found
 
 
 def child_main(command: str, profile: Profile) -> None:
@@ -457,7 +478,10 @@ def run_configuration(
     result = json.loads(lines[-1][len(MARK) :])
     logs = sorted(folder.glob("cluster*.log"))
     recoveries = sum(log.read_text(errors="replace").count(RECOVERY_LOG) for log in logs)
-    shutil.rmtree(folder, ignore_errors=True)
+    if result["runs_lost"] or result["settle_seconds"] is None:
+        result["kept"] = str(folder)  # the logs (and a SQLite database) stay for a look
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     broker = "ORM broker" if vendor == "sqlite" else "Redis broker"
     return {"database": vendor, "broker": broker, "command": command,
             "recoveries_logged": recoveries, **result}  # fmt: skip
@@ -492,6 +516,8 @@ def summary(result: dict) -> str:
             f"handler re-runs: {result['handler_reruns']}",
             "  settle time after the last kill: "
             + (f"{settle:.1f} s" if settle is not None else "did not settle"),
+            *(f"  not completed: {json.dumps(run, default=str)}" for run in result["stuck"]),
+            *([f"  logs kept in {result['kept']}"] if result.get("kept") else []),
         ]
     )
 

@@ -45,6 +45,13 @@ PERIODIC = {
 }
 
 
+# Tasks whose successful results Django-Q2 does not store (a failure still is). A
+# step's outcome is in the engine's tables; storing it again cost the cluster's
+# monitor a transaction per message that reads up to ``save_limit`` result rows
+# to prune one, which is most of what a parallel branch's message costs when the
+# branch was already run on by a free worker (issue 16).
+RESULTS_NOT_SAVED = frozenset({"engine.tasks.run_workitem"})
+
 # The workitem actions that run a step (engine.services.runtime.ACTIONS calls them "run").
 RUN_ACTIONS = ("forward", "run")
 
@@ -124,7 +131,8 @@ class DjangoQSchedulerBackend(SchedulerBackend):
     def enqueue(self, func: str, *args: Any) -> None:
         from django_q.tasks import async_task
 
-        async_task(func, *args, group=func.rsplit(".", 1)[-1], broker=_broker())
+        options = {"save": False} if func in RESULTS_NOT_SAVED else {}
+        async_task(func, *args, group=func.rsplit(".", 1)[-1], broker=_broker(), **options)
 
     def install(self) -> list[str]:
         from django_q.models import Schedule

@@ -154,6 +154,11 @@ def _take(step: NextStep) -> WorkItem | None:
         return None
     if workitem.instance.state not in ACTIVE_RUN:
         return None
+    if step.known is None and workitem.lease_expires_at is not None:
+        # Leased: a worker runs it (a sibling run on by a free worker, usually);
+        # the claim would find that too, at the cost of a write.
+        log.info("workitem %s: another worker holds this step", workitem_id)
+        return None
     if step.known is None and not _claim(workitem):
         log.info("workitem %s: another worker took this step", workitem_id)
         return None
