@@ -52,6 +52,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 DEFAULTS: dict[str, Any] = {
     "SCHEDULER_BACKEND": "engine.scheduler.DjangoQSchedulerBackend",
@@ -143,5 +144,29 @@ def waymark_setting(name: str) -> Any:
     return DEFAULTS[name]
 
 
+# Settings a worker reads on every step (audit on, data cap, step budget, condition
+# strategy, webhooks on): read once per process, and again after any setting changes
+# (``setting_changed``: override_settings, the tests' settings fixture). Each
+# waymark_setting() goes through Django's lazy settings, twice for a name that is not
+# set (an AttributeError inside it each time): a few per step were 5% of a step's CPU.
+_step_settings: dict[str, Any] = {}
+
+
+def step_setting(name: str) -> Any:
+    """``waymark_setting(name)``, cached until a setting changes (for the step's hot path)."""
+    try:
+        return _step_settings[name]
+    except KeyError:
+        value = _step_settings[name] = waymark_setting(name)
+        return value
+
+
+def _forget_step_settings(**kwargs: Any) -> None:
+    _step_settings.clear()
+
+
+setting_changed.connect(_forget_step_settings, dispatch_uid="waymark.step_settings")
+
+
 def condition_strategy() -> str:
-    return str(waymark_setting("CONDITION_STRATEGY"))
+    return str(step_setting("CONDITION_STRATEGY"))

@@ -10,7 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from engine.conf import waymark_setting
+from engine.conf import step_setting
 from engine.errors import DataTooLarge
 
 
@@ -21,7 +21,7 @@ def data_size(data: Any) -> int:
 
 def check_size(data: dict) -> None:
     """DataTooLarge when ``data`` is over ``WAYMARK_MAX_DATA_BYTES``."""
-    limit = int(waymark_setting("MAX_DATA_BYTES"))
+    limit = int(step_setting("MAX_DATA_BYTES"))
     size = data_size(data)
     if size > limit:
         raise DataTooLarge(size, limit)

@@ -19,9 +19,10 @@ ORM as usual.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.db import DatabaseError, connections, router
 from django.db.models import Field, Model, QuerySet, Subquery
@@ -30,6 +31,8 @@ from engine.models import ProcessInstance, Timer, WorkItem
 
 # (major, minor) versions of Django whose compiler internals this module was checked against.
 CHECKED_DJANGO = ((5, 2),)
+
+M = TypeVar("M", bound=Model)
 
 RUN = -7_000_000_001  # placeholder ids the statements are compiled with
 WORKITEM = -7_000_000_002
@@ -117,6 +120,52 @@ def _compiled(name: str, alias: str, vendor: str) -> Statement:
     return Statement(STATEMENTS[name](alias))
 
 
+# New rows --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    columns: tuple[tuple[str, Any], ...]  # (attname, the field's get_default), in field order
+    attnames: dict[str, str]  # field name or attname -> attname
+    relations: dict[str, Field]  # foreign key name ("instance") -> its field
+
+
+@lru_cache(maxsize=32)
+def _layout(model: type[Model]) -> _Layout:
+    fields = model._meta.concrete_fields
+    attnames = {f.attname: f.attname for f in fields} | {f.name: f.attname for f in fields}
+    relations = {f.name: f for f in fields if f.is_relation}
+    return _Layout(tuple((f.attname, f.get_default) for f in fields), attnames, relations)
+
+
+def new_instance(model: type[M], **fields: Any) -> M:
+    """``model(**fields)`` for a new row, built as Django builds a row it reads.
+
+    Every step builds its new workitem and its audit events; Django's keyword
+    path sets each related object through its descriptor and each field one
+    at a time, which cost a step more than those rows' share of the INSERT.
+    Here the values are passed in field order; a related object given by name
+    (``instance=run``) is stored as its key and kept as the cached related
+    object, as the descriptor would (``workitem.instance`` is no query).
+    """
+    layout = _layout(model)
+    values: dict[str, Any] = {}
+    related = []
+    for name, value in fields.items():
+        attname = layout.attnames.get(name)
+        if attname is None:
+            return model(**fields)  # not a field: Django's own error
+        if attname != name and value is not None:  # a related object
+            field = layout.relations[name]
+            related.append((field, value))
+            value = getattr(value, field.target_field.attname)  # type: ignore[attr-defined]
+        values[attname] = value
+    obj = model(*[values[a] if a in values else default() for a, default in layout.columns])
+    for field, value in related:
+        field.set_cached_value(obj, value)  # type: ignore[attr-defined]
+    return obj
+
+
 # Writes ---------------------------------------------------------------------------------
 
 
@@ -153,10 +202,69 @@ def _timer_fired_sql(alias: str, vendor: str) -> str:
     )
 
 
+# Values that reach the database unchanged through these fields' ``get_db_prep_save``
+# on every backend (a str into a text column, an int or None into an integer one):
+# passed as they are. Django's per-field conversion calls (a dozen per column)
+# cost more than the statement itself on a step's hot path; every other value
+# (dates, JSON, a str for an integer column, ...) still goes through the field.
+_TEXT = frozenset({"CharField", "TextField", "SlugField", "EmailField"})
+_INTEGER = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "BooleanField",
+    }
+)
+_NONE = type(None)
+
+
+@dataclass(frozen=True)
+class _Column:
+    field: Field
+    attname: str
+    unchanged: tuple[type, ...]  # value types passed to the driver as they are
+    pre_save: bool  # the field computes its value when saved (auto_now, ...)
+
+
+def _columns(fields: Sequence[Field]) -> list[_Column]:
+    columns = []
+    for field in fields:
+        kind = field.get_internal_type()
+        if kind == "ForeignKey":  # the value is the target's: a str or int key
+            kind = field.target_field.get_internal_type()  # type: ignore[attr-defined]
+        unchanged: tuple[type, ...] = ()
+        if kind in _TEXT:
+            unchanged = (str, _NONE)
+        elif kind in _INTEGER:
+            unchanged = (int, bool, _NONE)
+        custom = type(field).pre_save is not Field.pre_save
+        columns.append(_Column(field, field.attname, unchanged, custom))
+    return columns
+
+
+def _db_values(obj: Model, columns: list[_Column], connection: Any, add: bool) -> list[Any]:
+    """What ``field.get_db_prep_save(field.pre_save(obj, add))`` gives for each column."""
+    values = []
+    for column in columns:
+        field = column.field
+        value = field.pre_save(obj, add) if column.pre_save else getattr(obj, column.attname)
+        if type(value) not in column.unchanged:
+            value = field.get_db_prep_save(value, connection)
+        values.append(value)
+    return values
+
+
 @lru_cache(maxsize=64)
 def _update_statement(
     model: type[Model], fields: tuple[str, ...], alias: str, vendor: str
-) -> tuple[str, list[Field]]:
+) -> tuple[str, list[_Column]]:
     quote = connections[alias].ops.quote_name
     columns = [_field(model, name) for name in fields]
     assignments = ", ".join(f"{quote(_column(field))} = %s" for field in columns)
@@ -164,7 +272,7 @@ def _update_statement(
         f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
         f"WHERE {quote(_pk_column(model))} = %s"
     )
-    return sql, columns
+    return sql, _columns(columns)
 
 
 def save_fields(obj: Model, fields: list[str] | tuple[str, ...]) -> None:
@@ -178,7 +286,7 @@ def save_fields(obj: Model, fields: list[str] | tuple[str, ...]) -> None:
     alias = obj._state.db or router.db_for_write(model, instance=obj)
     connection = connections[alias]
     sql, columns = _update_statement(model, tuple(fields), alias, connection.vendor)
-    params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in columns]
+    params = _db_values(obj, columns, connection, False)
     params.append(obj.pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -189,7 +297,7 @@ def save_fields(obj: Model, fields: list[str] | tuple[str, ...]) -> None:
 @lru_cache(maxsize=64)
 def _insert_statement(
     model: type[Model], rows: int, alias: str, vendor: str
-) -> tuple[str, list[Field]]:
+) -> tuple[str, list[_Column]]:
     quote = connections[alias].ops.quote_name
     columns = [field for field in model._meta.concrete_fields if not field.primary_key]
     names = ", ".join(quote(_column(field)) for field in columns)
@@ -198,7 +306,7 @@ def _insert_statement(
         f"INSERT INTO {quote(model._meta.db_table)} ({names}) "
         f"VALUES {', '.join([row] * rows)} RETURNING {quote(_pk_column(model))}"
     )
-    return sql, columns
+    return sql, _columns(columns)
 
 
 def insert_rows(objs: Sequence[Model]) -> None:
@@ -215,11 +323,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
     alias = router.db_for_write(model)
     connection = connections[alias]
     sql, columns = _insert_statement(model, len(objs), alias, connection.vendor)
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for obj in objs
-        for field in columns
-    ]
+    params = [value for obj in objs for value in _db_values(obj, columns, connection, True)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from engine.conf import condition_strategy, waymark_setting
+from engine.conf import condition_strategy, step_setting
 from engine.core.graph import Activity, Transition
 from engine.core.routing import RoutingError, is_join, join_ready, next_transitions
 from engine.core.states import check_move
@@ -37,6 +37,7 @@ from engine.runtime import audit, failing_end, first_of, kinds, locks, singleton
 from engine.runtime.audit import record
 from engine.runtime.date_timers import rearm_date_timers
 from engine.runtime.effects import Effects
+from engine.runtime.statements import new_instance
 
 # What a walk may change on the run besides lock_version (the rest is fixed when it starts).
 RUN_MOVING_FIELDS = [
@@ -96,7 +97,7 @@ class Walk:
             return
         activity = self.graph.activity(key)
         workitem = self._new_workitem(activity, via)
-        budget = int(waymark_setting("MAX_STEPS_PER_RUN"))
+        budget = int(step_setting("MAX_STEPS_PER_RUN"))
         if self.run.step_count > budget:
             workitem.state = WorkItemState.FALLOUT
             workitem.save()
@@ -130,7 +131,8 @@ class Walk:
 
     def _new_workitem(self, activity: Activity, via: str) -> WorkItem:
         self.run.step_count += 1
-        return WorkItem(
+        return new_instance(  # (a step's hot path: cheaper than WorkItem(...), same instance)
+            WorkItem,
             instance=self.run,
             seq=self.run.step_count,
             activity_key=activity.key,

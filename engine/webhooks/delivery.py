@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from engine.conf import waymark_setting
+from engine.conf import step_setting, waymark_setting
 from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, DeliveryState, WebhookDelivery, WebhookEndpoint
 from engine.models.webhooks import OPEN_DELIVERY_STATES
@@ -90,7 +90,7 @@ def on_audit_event_saved(sender, instance: AuditEvent, created: bool, raw: bool 
     Called for every event of every step: with no enabled endpoint (the cached
     list is empty) it returns before any other work.
     """
-    if not created or raw or not waymark_setting("WEBHOOK_ENABLED"):
+    if not created or raw or not step_setting("WEBHOOK_ENABLED"):
         return
     listening = enabled_endpoints()
     if not listening or _explicit.get():
@@ -271,7 +271,7 @@ def send_due(now: datetime | None = None, limit: int = BATCH) -> int:
     Called by the reconciler. A delivery whose message was sent less than
     WAYMARK_RECONCILE_AFTER_SECONDS ago is left to that message.
     """
-    if not waymark_setting("WEBHOOK_ENABLED"):
+    if not step_setting("WEBHOOK_ENABLED"):
         return 0
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=float(waymark_setting("RECONCILE_AFTER_SECONDS")))
