@@ -35,10 +35,22 @@ class EngineConfig(AppConfig):
             signal.connect(
                 forget_endpoints, sender=WebhookEndpoint, dispatch_uid="waymark.endpoints"
             )
+        _connect_startable(post_save, post_delete)
 
         _connect_model_events()
         connect_record_triggers()
         setting_changed.connect(_on_setting_changed, dispatch_uid="waymark.trigger_models")
+
+
+def _connect_startable(*signals) -> None:
+    """A process or version saved or deleted: starts read its published version afresh."""
+    from engine.models import Process, Version
+    from engine.services.processes import forget_startable
+
+    for signal in signals:
+        for model in (Process, Version):
+            uid = f"waymark.startable.{model.__name__}"
+            signal.connect(forget_startable, sender=model, dispatch_uid=uid)
 
 
 def _connect_model_events() -> None:

@@ -29,7 +29,10 @@ def _fresh_webhook_endpoints():
 def _fresh_graph_cache():
     """Frozen versions' graphs are cached by id; a rolled-back test's ids are used again."""
     from engine.models.definitions import clear_graph_cache
+    from engine.services.processes import forget_startable
 
     clear_graph_cache()
+    forget_startable()
     yield
     clear_graph_cache()
+    forget_startable()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 
 from engine.core.conditions import resolve_path
 from engine.core.durations import DurationError, parse_duration
@@ -123,11 +124,9 @@ def enter_human(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
             with contextlib.suppress(DurationError):
                 setattr(workitem, field_name, walk.now + parse_duration(text))
     workitem.save()
-    set_candidates(
-        workitem,
-        users=activity.allowed_users,
-        groups=(*activity.allowed_groups, *activity.roles),
-    )
+    groups = (*activity.allowed_groups, *activity.roles)
+    if activity.allowed_users or groups:  # a new workitem has no offers to replace
+        set_candidates(workitem, users=activity.allowed_users, groups=groups, replace=False)
     arm_timeout(walk, workitem, activity)
     record("workitem.created", walk.run, workitem, status_to=workitem.state)
     if assignee is not None:
@@ -151,9 +150,13 @@ def _find_user(value: Any) -> Any:
     return None
 
 
-def set_candidates(workitem: WorkItem, *, users=(), groups=()) -> None:
-    """Offer ``workitem`` to these user names and group names (groups are created if new)."""
-    WorkItemCandidate.objects.filter(workitem=workitem).delete()
+def set_candidates(workitem: WorkItem, *, users=(), groups=(), replace: bool = True) -> None:
+    """Offer ``workitem`` to these user names and group names (groups are created if new).
+
+    ``replace``: withdraw its current offers first (False for a workitem just inserted).
+    """
+    if replace:
+        _withdraw_offers(workitem)
     User = get_user_model()
     rows = (
         [
@@ -388,7 +391,22 @@ def close_extras(workitem: WorkItem, *, timers: bool = True) -> None:
     entry = ENTRIES.get(workitem.activity_kind)
     if entry is None:
         return
-    if timers and entry.timers:
-        Timer.objects.filter(workitem=workitem, fired_at=None).delete()
+    # A human task's only timer is its timeout, armed with its due_at (arm_timeout).
+    human_without_timeout = workitem.activity_kind == ActivityKind.HUMAN and not workitem.due_at
+    if timers and entry.timers and not human_without_timeout:
+        _raw_delete(Timer.objects.filter(workitem=workitem, fired_at=None))
     if entry.offers:
-        WorkItemCandidate.objects.filter(workitem=workitem).delete()
+        _withdraw_offers(workitem)
+
+
+def _withdraw_offers(workitem: WorkItem) -> None:
+    _raw_delete(WorkItemCandidate.objects.filter(workitem=workitem))
+
+
+def _raw_delete(rows: QuerySet) -> None:
+    """One DELETE statement, where ``QuerySet.delete()`` first SELECTs the rows to send
+    their delete signals (receivers are connected for every model, engine.apps). The
+    engine's timers and offers have no cascades, and their signals reach nobody: the
+    trigger receivers never watch the engine's own models (model_events.UNWATCHED_APPS).
+    """
+    rows._raw_delete(rows.db)

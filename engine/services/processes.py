@@ -6,6 +6,8 @@ the slug of the title ("Expense claim" -> "expense-claim").
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.db import transaction
 from engine.core.graph import ActivityKind as CoreKind
 from engine.definition_format import code_from_title
 from engine.errors import DefinitionError
-from engine.models import Process, Transition, Version
+from engine.models import Process, Transition, Version, VersionStatus
 from engine.models.definitions import new_key
 from engine.runtime import audit
 from engine.services import drafts
@@ -82,3 +84,49 @@ def update_process(process: Process, *, user=None, **fields: Any) -> Process:
     drafts.full_clean(process)
     process.save()
     return process
+
+
+# The published version of each process, for starts ------------------------------------
+#
+# Every start needs the process (its input schema, singleton key, tenant) and its
+# published version: two SELECTs per start before this cache. Kept per process
+# (web, worker) by code for STARTABLE_CACHE_SECONDS, and forgotten at once in
+# the process that changes a process or a version (post_save/post_delete,
+# connected in engine.apps; publish and rollback forget it again when they
+# commit). Another process sees a publish or rollback within about two seconds,
+# as with the webhook endpoints and the armed triggers; a start meanwhile runs
+# the version that was published a moment before, a frozen graph like any other.
+
+STARTABLE_CACHE_SECONDS = 2.0
+_startable: dict[str, tuple[float, Process, Version]] = {}
+_startable_lock = threading.Lock()
+_generation = 0  # bumped by every forget: a read begun before it is not kept
+
+
+def published(code: str) -> tuple[Process | None, Version | None]:
+    """The process with ``code`` and its published version (None for what is missing)."""
+    now = time.monotonic()
+    hit = _startable.get(code)
+    if hit is not None and now - hit[0] <= STARTABLE_CACHE_SECONDS:
+        return hit[1], hit[2]
+    generation = _generation
+    row = (
+        Version.objects.select_related("process")
+        .filter(process__code=code, status=VersionStatus.PUBLISHED)
+        .order_by()
+        .first()
+    )
+    if row is None:
+        return Process.objects.filter(code=code).first(), None
+    with _startable_lock:
+        if generation == _generation:
+            _startable[code] = (now, row.process, row)
+    return row.process, row
+
+
+def forget_startable(**kwargs: Any) -> None:
+    """Receiver for Process and Version saves and deletes: read them afresh next time."""
+    global _generation
+    with _startable_lock:
+        _generation += 1
+        _startable.clear()

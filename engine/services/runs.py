@@ -48,7 +48,7 @@ from engine.runtime.effects import Effects, make_ready
 from engine.runtime.locks import ACTIVE_RUN, bump, lock_run, lock_workitem
 from engine.runtime.starts import start_or_join
 from engine.runtime.walk import Walk
-from engine.services import idempotency, run_data
+from engine.services import idempotency, processes, run_data
 
 MAX_BUSINESS_KEY = 200
 
@@ -148,10 +148,9 @@ def start_run(
 
 def _startable(process: str | Process) -> tuple[Process, Version]:
     code = process.code if isinstance(process, Process) else str(process or "").strip()
-    found = Process.objects.filter(code=code).first()
+    found, version = processes.published(code)  # cached per process (see there)
     if found is None:
         raise UnknownProcess(f"There is no process with the code {code!r}.")
-    version = found.published_version()
     if version is None:
         raise NotPublished(
             f"The process {code!r} has no published version, so it cannot be started. "

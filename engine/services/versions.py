@@ -19,7 +19,7 @@ from engine.core.graph import Graph
 from engine.errors import DefinitionError, ValidationFailed
 from engine.models import Activity, Process, Version, VersionStatus
 from engine.runtime import audit
-from engine.services import drafts, triggers
+from engine.services import drafts, processes, triggers
 
 # A form or input schema that engine.schemas refuses (see engine.core.validation's list).
 SCHEMA_CODE = "WM126"
@@ -123,6 +123,9 @@ def publish(version: Version, *, user=None, note: str = "") -> Version:
         version.note = note
     version.save()
     triggers.arm(version)
+    # (the saves above forgot the cached published version; a start in another thread
+    # may have cached the old one since, before this commit: forget it again then)
+    transaction.on_commit(processes.forget_startable)
     audit.record(
         "version.published",
         actor=user,
@@ -169,6 +172,9 @@ def rollback(version: Version, *, user=None, note: str = "") -> Version:
         version.note = note or f"Rolled back from v{previous.number}"
     version.save()
     triggers.arm(version)
+    # (the saves above forgot the cached published version; a start in another thread
+    # may have cached the old one since, before this commit: forget it again then)
+    transaction.on_commit(processes.forget_startable)
     audit.record(
         "version.rolled_back",
         actor=user,

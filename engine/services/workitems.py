@@ -25,7 +25,14 @@ from django.utils import timezone
 from engine import permissions
 from engine.core.states import HUMAN_OPEN_STATES
 from engine.errors import Conflict, InvalidData, NotAllowed, RunNotActive
-from engine.models import ActivityKind, RunState, WorkItem, WorkItemCandidate, WorkItemState
+from engine.models import (
+    ActivityKind,
+    ProcessInstance,
+    RunState,
+    WorkItem,
+    WorkItemCandidate,
+    WorkItemState,
+)
 from engine.runtime.audit import batch, record
 from engine.runtime.data import check_size
 from engine.runtime.effects import Effects
@@ -47,8 +54,20 @@ CLOSED_MESSAGES = {
 
 def _lock(workitem: WorkItem | int, expected_version: int | None = None):
     """Lock the workitem's run, re-read the workitem, refuse stale or closed ones."""
-    pk = workitem.pk if isinstance(workitem, WorkItem) else int(workitem)
-    locked = lock_workitem(pk, related=("assignee", "completed_by"))
+    if isinstance(workitem, WorkItem):
+        # A workitem never moves to another run: the caller's copy names the run to lock.
+        pk, run_id = workitem.pk, workitem.instance_id
+    else:
+        pk = int(workitem)
+        # (order_by(): WorkItem's default ordering would join the run table for nothing)
+        rows = WorkItem.objects.filter(pk=pk).order_by().values_list("instance_id", flat=True)
+        run_id = rows.first()
+    if pk is None or run_id is None:
+        raise Conflict("This task no longer exists.")
+    try:
+        locked = lock_workitem(pk, run_id=run_id, related=("assignee", "completed_by"))
+    except ProcessInstance.DoesNotExist:  # the run (and so the workitem) was deleted
+        locked = None
     if locked is None:
         raise Conflict("This task no longer exists.")
     run, row = locked

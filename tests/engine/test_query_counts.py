@@ -115,17 +115,18 @@ def test_an_automatic_step_costs_a_fixed_number_of_statements(wm):
     # workitem inserted already leased to this worker, the step's audit events
     # in one INSERT, the run updated.
     assert per_step == Cost(statements=5, writes=4, transactions=1), _shown(sql6)
-    # The start and the first step's claim, the end, the run completed.
-    assert three == Cost(statements=27, writes=18, transactions=4), (three, _shown(sql3))
+    # The start (its process and published version cached) and the first step's
+    # claim, the end, the run completed.
+    assert three == Cost(statements=25, writes=18, transactions=4), (three, _shown(sql3))
 
 
 def test_a_human_task_start_costs_a_fixed_number_of_statements(wm, human):
     cost, run, sql = measure(wm, runtime.start_run, "qc_human", {"user": "bob"})
     assert run.state == "waiting"
-    # The process and its published version; the run inserted and walked to
-    # the first task (start and task workitems, the assignee looked up), its
-    # audit events, the run's state saved.
-    assert cost == Cost(statements=10, writes=5, transactions=1), (cost, _shown(sql))
+    # The run inserted (the process and its published version are cached) and
+    # walked to the first task (start and task workitems, the assignee looked up,
+    # no offers to read for a new task), its audit events, the run's state saved.
+    assert cost == Cost(statements=7, writes=5, transactions=1), (cost, _shown(sql))
 
 
 def test_a_completion_costs_a_fixed_number_of_statements(wm, human):
@@ -134,9 +135,24 @@ def test_a_completion_costs_a_fixed_number_of_statements(wm, human):
     cost, _, sql = measure(wm, runtime.complete, task, user=human)
     assert WorkItem.objects.get(pk=task.pk).state == WorkItemState.COMPLETED
     assert run.workitems.get(activity_key="approve").state == WorkItemState.OFFERED
-    # The workitem's run found and locked, the workitem re-read; the task closed
-    # (its offers withdrawn), the next task inserted and offered, audit, the run.
-    assert cost == Cost(statements=15, writes=5, transactions=1), (cost, _shown(sql))
+    # The workitem's run (named by the workitem passed) locked, the workitem
+    # re-read; no permission query for its assignee; the task closed (its offers
+    # withdrawn by one DELETE; a task without a timeout has no timer to look
+    # for), the next task inserted and offered, audit, the run.
+    assert cost == Cost(statements=10, writes=6, transactions=1), (cost, _shown(sql))
+
+
+def test_a_completion_by_id_and_by_a_candidate(wm, human):
+    run = runtime.start_run("qc_human", {"user": "bob"})
+    runtime.complete(run.workitems.get(activity_key="review"), user=human)
+    task = run.workitems.get(activity_key="approve")
+    cost, _, sql = measure(wm, runtime.complete, task.pk, user=human)
+    assert WorkItem.objects.get(pk=task.pk).state == WorkItemState.COMPLETED
+    # By id: the workitem's run looked up first. Offered to a role: one query asks
+    # whether bob is a candidate (never his permissions). The next task is offered
+    # to a user by name (looked up), not a group.
+    assert cost == Cost(statements=12, writes=6, transactions=1), (cost, _shown(sql))
+    assert not any("auth_permission" in s for s in sql), _shown(sql)
 
 
 def test_a_listening_endpoint_gets_one_delivery_per_event_of_a_batched_step(wm, monkeypatch):
@@ -216,12 +232,15 @@ def test_the_step_a_chain_goes_on_with_is_inserted_leased_and_its_siblings_are_n
 
 def test_a_first_start_reads_the_version_once(wm, human):
     from engine.models.definitions import clear_graph_cache
+    from engine.services.processes import forget_startable
 
     warm, _, _ = measure(wm, runtime.start_run, "qc_human", {"user": "bob"})
     clear_graph_cache()
+    forget_startable()
     cold, _, sql = measure(wm, runtime.start_run, "qc_human", {"user": "bob"})
-    # Only the graph's activities and transitions are read in addition.
-    assert cold - warm == Cost(statements=2, writes=0, transactions=0), _shown(sql)
+    # The published version with its process (one query), then the graph's
+    # activities and transitions: the version is not read again for the graph.
+    assert cold - warm == Cost(statements=3, writes=0, transactions=0), _shown(sql)
     assert sum('FROM "engine_version"' in s for s in sql) == 1, _shown(sql)
 
 
