@@ -21,13 +21,26 @@ which simply takes the lock the dead one had. No task in the queue is lost,
 no busy worker is disturbed, nothing is polled. A worker that dies is logged
 loudly, with what it was doing.
 
-What it cannot cover (microsecond windows, named so nobody is surprised): a
-process killed in the middle of reading or writing one message leaves half a
-message in the pipe; a worker killed between reading a task and releasing the
-queue's capacity semaphore shrinks the queue by one slot. Both need a kill to
-land between two adjacent system calls; the chaos test (tests/engine/
-test_chaos.py) kills idle and busy workers under load to show the common
-case is handled.
+A message is never split either. A ``multiprocessing.Queue`` frames each
+message in its pipe as a length header and a body, read by two system calls:
+a worker killed between the two (a window of microseconds, wide open when the
+machine is loaded and the worker is descheduled there; the chaos test caught
+it) left the body in the pipe, the next reader took its first bytes for a
+header, and every worker then failed or waited for ever on a message that
+would never end: the cluster took no more tasks, and every run waited. So the
+task and result queues carry their messages over a ``SOCK_SEQPACKET`` socket
+pair instead (:class:`PacketConnection`): the kernel hands a reader one whole
+message or none, and a writer sends one whole or none. A worker killed right
+after it read a task loses that one task, as one killed while running it does
+(the engine's reconciler sends the step again).
+
+What it cannot cover (named so nobody is surprised): a worker killed between
+reading a task and releasing the queue's capacity semaphore shrinks the queue
+by one slot, which needs a kill to land between two adjacent system calls; a
+message larger than the socket's buffer (about 2 MB here; Waymark's messages
+are ids) cannot be sent and is logged. The chaos test (tests/engine/
+test_chaos.py) kills idle and busy workers under load to show the common case
+is handled.
 
 Run it with ``manage.py waymark_worker`` (what ``make run`` starts). Plain
 ``manage.py qcluster`` still works but keeps Django-Q2's wedge.
@@ -35,13 +48,17 @@ Run it with ``manage.py waymark_worker`` (what ``make run`` starts). Plain
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import multiprocessing
 import os
+import socket
 import tempfile
 import threading
 import time
 import weakref
+from multiprocessing import connection as mp_connection
 
 from django_q import cluster as q_cluster
 from django_q.queues import Queue
@@ -125,11 +142,66 @@ class DeathSafeLock:
         self.release()
 
 
+PACKET_BUFFER = 1 << 20  # bytes asked for each socket's send buffer (the kernel may cap it)
+
+
+class PacketConnection(mp_connection.Connection):
+    """One end of a ``SOCK_SEQPACKET`` socket pair: one message is one packet.
+
+    ``multiprocessing``'s pipe connection reads a length header and then the
+    body with two system calls, so a reader killed between them leaves the
+    stream misaligned for every later reader. Here a message is received by a
+    single ``recv`` (after a peek for its length, which consumes nothing) and
+    sent by a single ``send``: a process that dies took or sent a whole
+    message or nothing.
+    """
+
+    def __init__(self, sock: socket.socket, *, readable: bool, writable: bool) -> None:
+        self._sock = sock
+        super().__init__(sock.fileno(), readable=readable, writable=writable)
+
+    def _close(self, _close=None) -> None:
+        self._sock.close()
+
+    def _send_bytes(self, buf) -> None:
+        self._sock.send(buf)  # a packet: all or nothing (EMSGSIZE when too large)
+
+    def _recv_bytes(self, maxsize: int | None = None) -> io.BytesIO:
+        flags = socket.MSG_PEEK | socket.MSG_TRUNC  # the next packet's length; it stays queued
+        size = self._sock.recv_into(bytearray(1), 1, flags)
+        if size == 0:
+            raise EOFError  # the writing end was closed
+        if maxsize is not None and size > maxsize:
+            raise OSError("message too long")
+        return io.BytesIO(self._sock.recv(size))
+
+
+def packet_pipe() -> tuple[PacketConnection, PacketConnection]:
+    """A one-way (reader, writer) pair, like ``multiprocessing.Pipe(duplex=False)``."""
+    reader, writer = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    reader.shutdown(socket.SHUT_WR)
+    writer.shutdown(socket.SHUT_RD)
+    for sock in (reader, writer):
+        # Capped or refused: the default (about 200 KB) still fits Waymark's ids.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PACKET_BUFFER)
+    return (
+        PacketConnection(reader, readable=True, writable=False),
+        PacketConnection(writer, readable=False, writable=True),
+    )
+
+
 class DeathSafeQueue(Queue):  # type: ignore[misc]
-    """Django-Q2's queue with its read lock, write lock and size counter on DeathSafeLocks."""
+    """Django-Q2's queue with its read lock, write lock and size counter on DeathSafeLocks,
+    and its messages carried as whole packets (:class:`PacketConnection`)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # multiprocessing's pipe, replaced before any process uses it
+        self._reader.close()  # type: ignore[has-type]
+        self._writer.close()  # type: ignore[has-type]
+        self._reader, self._writer = packet_pipe()
+        self._reset()  # (re-binds the queue's send, receive and poll to the new ends)
         self._rlock = DeathSafeLock()
         self._wlock = DeathSafeLock()
         lock = DeathSafeLock()
