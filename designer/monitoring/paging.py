@@ -72,24 +72,33 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return min(found, cap), found > cap
 
 
-def capped_counts(querysets: dict[str, QuerySet], cap: int = COUNT_CAP) -> dict:
+def capped_counts(
+    querysets: dict[str, QuerySet], cap: int = COUNT_CAP, caps: dict[str, int] | None = None
+) -> dict:
     """Capped counts of several querysets in one query: ``{name: (count, capped)}``.
 
-    Each is ``COUNT(*)`` over at most ``cap`` + 1 rows, so the cost does not
-    grow with the table (a ``GROUP BY`` would read every matching row).
+    Each is ``COUNT(*)`` over at most ``cap`` + 1 rows (or its own cap from
+    ``caps``), so the cost does not grow with the table (a ``GROUP BY`` would
+    read every matching row).
     """
     if not querysets:
         return {}
+    limits = {name: (caps or {}).get(name, cap) for name in querysets}
     parts, params = [], []
-    for i, queryset in enumerate(querysets.values()):
-        sql, part_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    for i, (name, queryset) in enumerate(querysets.items()):
+        sql, part_params = (
+            queryset.order_by().values("pk")[: limits[name] + 1].query.sql_with_params()
+        )
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped_{i})")
         params.extend(part_params)
     alias = next(iter(querysets.values())).db
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
-    return {name: (min(n, cap), n > cap) for name, n in zip(querysets, row, strict=True)}
+    return {
+        name: (min(n, limits[name]), n > limits[name])
+        for name, n in zip(querysets, row, strict=True)
+    }
 
 
 def paginate(

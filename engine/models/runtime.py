@@ -230,6 +230,10 @@ class ProcessInstance(models.Model):
 # Workitems -------------------------------------------------------------------------
 
 
+def _group_ids(user) -> list[int]:
+    return list(user.groups.values_list("pk", flat=True))
+
+
 class WorkItemQuerySet(models.QuerySet):
     def open(self):
         return self.filter(state__in=OPEN_STATES)
@@ -243,15 +247,18 @@ class WorkItemQuerySet(models.QuerySet):
             "-created_at", "-pk"
         )
 
-    def available(self, user):
-        """Human workitems offered to ``user`` (directly or through a group), unclaimed."""
+    def available(self, user, *, groups: list[int] | None = None):
+        """Human workitems offered to ``user`` (directly or through a group), unclaimed.
+
+        ``groups``: the user's group ids, when the caller has read them already.
+        """
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
         # Group ids as literals (not a subquery) let the database use the
         # candidate indexes and estimate how many offers the user has. A UNION
         # of the user's and the groups' lookups, not one OR: SQLite uses no
         # index for ``user_id = ? OR group_id IN (...)`` and scans the table.
-        group_ids = list(user.groups.values_list("pk", flat=True))
+        group_ids = _group_ids(user) if groups is None else groups
         offered = (
             WorkItemCandidate.objects.filter(user=user)
             .order_by()
@@ -266,7 +273,9 @@ class WorkItemQuerySet(models.QuerySet):
             "-created_at", "-pk"
         )
 
-    def available_first(self, user, upto: int, *, oldest: bool = False):
+    def available_first(
+        self, user, upto: int, *, oldest: bool = False, groups: list[int] | None = None
+    ):
         """The first ``upto`` rows of ``available(user)`` in creation order (newest first,
         or oldest first), whatever the number of offers: one query.
 
@@ -278,9 +287,8 @@ class WorkItemQuerySet(models.QuerySet):
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
         order = ("created_at", "workitem_id") if oldest else ("-created_at", "-workitem_id")
-        keys = [Q(user=user)] + [
-            Q(group_id=pk) for pk in user.groups.order_by("pk").values_list("pk", flat=True)
-        ]
+        group_ids = _group_ids(user) if groups is None else groups
+        keys = [Q(user=user)] + [Q(group_id=pk) for pk in sorted(group_ids)]
         # Each walk is wrapped (``pk IN (… LIMIT n)``): Django allows no LIMIT on
         # a bare leg of a compound statement on SQLite.
         walks = [

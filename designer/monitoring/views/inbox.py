@@ -25,7 +25,6 @@ from designer.monitoring.forms import InboxFilterForm
 from designer.monitoring.paging import (
     COUNT_CAP,
     PAGE_SIZE,
-    capped_count,
     capped_counts,
     page_number,
     paginate,
@@ -76,17 +75,25 @@ def _walks(request: HttpRequest, tab: str, filters: dict) -> bool:
     )
 
 
-def _tab_queryset(request: HttpRequest, tab: str, *, first: int = 0, filters: dict | None = None):
+def _tab_queryset(
+    request: HttpRequest,
+    tab: str,
+    *,
+    first: int = 0,
+    filters: dict | None = None,
+    groups: list[int] | None = None,
+):
     """A tab's workitems. ``first`` > 0: only the first that many rows are wanted (a
-    capped count, a page), so Available may walk its candidate index and stop."""
+    capped count, a page), so Available may walk its candidate index and stop.
+    ``groups``: the person's group ids, when already read."""
     user = request.user
     filters = filters or {}
     if first and _walks(request, tab, filters):
         items = WorkItem.objects.available_first(
-            user, first, oldest=filters.get("sort") == "oldest"
+            user, first, oldest=filters.get("sort") == "oldest", groups=groups
         )
     elif tab == "available":
-        items = WorkItem.objects.available(user)
+        items = WorkItem.objects.available(user, groups=groups)
     elif tab == "done":
         items = WorkItem.objects.done(user)
     else:
@@ -125,17 +132,30 @@ def _tab_with_work(found: dict) -> str:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    # Tab badges count up to 99 ("99+"), like a mail client: each is then at
-    # most a hundred index lookups, whatever the size of the queue.
+    processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
+    form = InboxFilterForm(request.GET or None, processes=processes)
+    filters = form.values() if request.GET else {}
+    asked = request.GET.get("tab")
+    if asked not in dict(TABS):
+        asked = None
+    groups = list(request.user.groups.values_list("pk", flat=True))
+    # One statement counts everything the page shows: the tab badges up to 99
+    # ("99+"), like a mail client, and the list's total up to COUNT_CAP (of the
+    # tab asked for, else of the two the inbox may open on). Each count reads
+    # at most its cap of index entries, whatever the size of the queues.
+    wanted = {key: _tab_queryset(request, key, first=TAB_CAP + 1, groups=groups) for key, _ in TABS}
+    for key in [asked] if asked else ["mine", "available"]:
+        wanted[f"{key}:list"] = _filtered(
+            _tab_queryset(request, key, first=COUNT_CAP + 1, filters=filters, groups=groups),
+            filters,
+            key,
+        )
     found = capped_counts(
-        {key: _tab_queryset(request, key, first=TAB_CAP + 1) for key, _ in TABS}, cap=TAB_CAP
+        wanted, cap=TAB_CAP, caps={key: COUNT_CAP for key in wanted if key.endswith(":list")}
     )
     tab = request.GET.get("tab") or _tab_with_work(found)
     if tab not in dict(TABS):
         tab = "mine"
-    processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
-    form = InboxFilterForm(request.GET or None, processes=processes)
-    filters = form.values() if request.GET else {}
     # Only the columns a row shows (run data, form data and tracebacks can be
     # large); the runs of the page come by one more query, after the sort, so
     # the database does not join every offered workitem to its run first.
@@ -145,17 +165,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # The rows up to the end of this page (and one more, to know of a next).
     first = page_number(request) * PAGE_SIZE + 1
     items = (
-        _filtered(_tab_queryset(request, tab, first=first, filters=filters), filters, tab)
+        _filtered(
+            _tab_queryset(request, tab, first=first, filters=filters, groups=groups), filters, tab
+        )
         .prefetch_related(Prefetch("instance", queryset=runs))
         .only(*LIST_FIELDS)
     )
-    # The page's total: the tab's badge count when it is exact and nothing
-    # narrows the list (no second count); a walk counts by its own walk.
-    count, capped = None, False
-    if not _narrowed(filters) and not found[tab][1]:
-        count = found[tab][0]
-    elif _walks(request, tab, filters):
-        count, capped = capped_count(_tab_queryset(request, tab, first=COUNT_CAP + 1))
+    count, capped = found[f"{tab}:list"]
     page = paginate(items, request, query={"tab": tab, **filters}, count=count, capped=capped)
     now = timezone.now()
     for row in page.rows:
