@@ -28,7 +28,7 @@ from typing import Any, TypeVar, cast
 
 from django.db import DatabaseError, connections, router
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-from django.db.models import Field, Model, QuerySet, Subquery
+from django.db.models import DateField, Field, Model, QuerySet, Subquery
 
 from engine.models import ProcessInstance, Timer, WorkItem
 
@@ -158,7 +158,8 @@ def _compiled(name: str, alias: str, vendor: str) -> Statement:
 
 @dataclass(frozen=True)
 class _Layout:
-    columns: tuple[tuple[str, Any], ...]  # (attname, the field's get_default), in field order
+    # (attname, default value, or the function making a fresh one per row), in field order
+    columns: tuple[tuple[str, Any, Any], ...]
     attnames: dict[str, str]  # field name or attname -> attname
     relations: dict[str, Field]  # foreign key name ("instance") -> its field
 
@@ -168,7 +169,13 @@ def _layout(model: type[Model]) -> _Layout:
     fields = model._meta.concrete_fields
     attnames = {f.attname: f.attname for f in fields} | {f.name: f.attname for f in fields}
     relations = {f.name: f for f in fields if f.is_relation}
-    return _Layout(tuple((f.attname, f.get_default) for f in fields), attnames, relations)
+    columns = []
+    for f in fields:
+        if (f.has_default() and callable(f.default)) or f.has_db_default():
+            columns.append((f.attname, None, f.get_default))  # a fresh value per row
+        else:
+            columns.append((f.attname, f.get_default(), None))
+    return _Layout(tuple(columns), attnames, relations)
 
 
 def new_instance(model: type[M], **fields: Any) -> M:
@@ -193,7 +200,12 @@ def new_instance(model: type[M], **fields: Any) -> M:
             related.append((field, value))
             value = getattr(value, field.target_field.attname)  # type: ignore[attr-defined]
         values[attname] = value
-    obj = model(*[values[a] if a in values else default() for a, default in layout.columns])
+    obj = model(
+        *[
+            values[a] if a in values else make() if make else default
+            for a, default, make in layout.columns
+        ]
+    )
     for field, value in related:
         field.set_cached_value(obj, value)  # type: ignore[attr-defined]
     return obj
@@ -276,7 +288,10 @@ def _columns(fields: Sequence[Field]) -> list[_Column]:
             unchanged = (str, _NONE)
         elif kind in _INTEGER:
             unchanged = (int, bool, _NONE)
+        # (a date field computes its value when saved only with auto_now or auto_now_add)
         custom = type(field).pre_save is not Field.pre_save
+        if isinstance(field, DateField) and not (field.auto_now or field.auto_now_add):
+            custom = False
         columns.append(_Column(field, field.attname, unchanged, custom))
     return columns
 
