@@ -169,7 +169,7 @@ def _layout(model: type[Model]) -> _Layout:
     fields = model._meta.concrete_fields
     attnames = {f.attname: f.attname for f in fields} | {f.name: f.attname for f in fields}
     relations = {f.name: f for f in fields if f.is_relation}
-    columns = []
+    columns: list[tuple[str, Any, Any]] = []
     for f in fields:
         if (f.has_default() and callable(f.default)) or f.has_db_default():
             columns.append((f.attname, None, f.get_default))  # a fresh value per row
