@@ -34,7 +34,11 @@ from engine.runtime.scheduler import PERIODIC, SchedulerBackend
 AT_LEAST_ONCE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 # Tasks that run steps: they hold their run (see engine.runtime.takeover).
-STEP_TASKS = ("engine.tasks.run_workitem", "engine.tasks.workitem_action")
+STEP_TASKS = (
+    "engine.tasks.run_workitem",
+    "engine.tasks.workitem_action",
+    "engine.tasks.run_fired_steps",
+)
 
 
 def _queue_functions() -> tuple[str, ...]:
@@ -92,6 +96,17 @@ def run_workitem(self, workitem_id: int, lock_version: int | None = None) -> int
 @shared_task(name="engine.tasks.workitem_action", bind=True, **AT_LEAST_ONCE)
 def workitem_action(self, workitem_id: int, action: str = "forward", kwargs=None) -> None:
     _run_steps(self, "engine.tasks.workitem_action", workitem_id, action, kwargs)
+
+
+@shared_task(name="engine.tasks.run_fired_steps", bind=True, **AT_LEAST_ONCE)
+def run_fired_steps(self, steps: list[list[int]]) -> int:
+    """A batch of timer fires' steps: each held (and taken over) as its own message would be."""
+    from engine.runtime import timers
+
+    def run_step(workitem_id: int, lock_version: int | None) -> int:
+        return _run_steps(self, "engine.tasks.run_workitem", workitem_id, lock_version)
+
+    return timers.run_fired_steps(steps, run_step)
 
 
 def _plain_task(func: str):

@@ -18,6 +18,13 @@ def run_workitem(workitem_id: int, lock_version: int | None = None) -> int:
     return worker.run_workitem(workitem_id, lock_version)
 
 
+def run_fired_steps(steps: list[list[int]]) -> int:
+    """The steps one batch of timer fires made READY: [workitem id, lock_version] pairs."""
+    from engine.runtime import timers
+
+    return timers.run_fired_steps(steps)
+
+
 def compensate_workitem(workitem_id: int) -> bool:
     from engine.runtime import compensation
 

@@ -50,7 +50,7 @@ PERIODIC = {
 # monitor a transaction per message that reads up to ``save_limit`` result rows
 # to prune one, which is most of what a parallel branch's message costs when the
 # branch was already run on by a free worker (issue 16).
-RESULTS_NOT_SAVED = frozenset({"engine.tasks.run_workitem"})
+RESULTS_NOT_SAVED = frozenset({"engine.tasks.run_workitem", "engine.tasks.run_fired_steps"})
 
 # The workitem actions that run a step (engine.services.runtime.ACTIONS calls them "run").
 RUN_ACTIONS = ("forward", "run")

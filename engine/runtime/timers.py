@@ -30,11 +30,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from engine.conf import waymark_setting
-from engine.models import Timer, TimerKind, WorkItem, WorkItemState
-from engine.runtime import audit
+from engine.models import ProcessInstance, Timer, TimerKind, WorkItem, WorkItemState
+from engine.runtime import audit, scheduler, worker
 from engine.runtime.audit import record
 from engine.runtime.date_events import fire_due_date_events, next_date_event_in
 from engine.runtime.effects import Effects, make_ready
@@ -48,6 +49,8 @@ log = logging.getLogger("engine.timers")
 BATCH = 1000
 FIRE_BATCH = 50  # timers per commit at most
 FIRE_BATCH_SECONDS = 0.2  # ... and a batch commits after this long at most
+HANDOFF_SECONDS = 0.5  # a worker running a batch's steps queues the rest after this long
+RUN_FIRED_STEPS = "engine.tasks.run_fired_steps"
 TIMER_COLUMNS = ("id", "instance_id", "workitem_id", "kind", "due_at", "transition_key")
 TIMEOUT_OUTCOME = "TIMEOUT"  # instance.condition after a signal wait timed out
 TIMEOUT_STATES = (WorkItemState.OFFERED, WorkItemState.ASSIGNED, WorkItemState.WAITING)
@@ -56,10 +59,20 @@ TIMEOUT_STATES = (WorkItemState.OFFERED, WorkItemState.ASSIGNED, WorkItemState.W
 # Firing one timer ---------------------------------------------------------------------
 
 
-def fire_timer(timer_id: int, now: datetime | None = None, *, row: dict | None = None) -> bool:
+def fire_timer(
+    timer_id: int,
+    now: datetime | None = None,
+    *,
+    row: dict | None = None,
+    steps: list[list[int]] | None = None,
+) -> bool:
     """Fire one due timer in its own transaction; False when it was not (or no longer) due.
 
     ``row`` is the timer's columns as the poll read them (saves reading them again).
+    ``steps``: the caller sends the steps this fire makes READY itself, in one
+    message for its whole batch (``fire_due``): [workitem id, lock_version]
+    pairs are added to it once this fire's transaction (or savepoint) is done;
+    without it each step is its own message, sent on commit.
     """
     now = now or timezone.now()
     if row is None:
@@ -68,6 +81,7 @@ def fire_timer(timer_id: int, now: datetime | None = None, *, row: dict | None =
             return False
     timer = Timer(**row)
     effects = Effects()
+    ready: list[tuple[int, int]] = []
     with transaction.atomic(), audit.batch():  # the fire's events: one INSERT
         run = try_lock_run(timer.instance_id)
         if run is None:  # another worker holds this run: the next poll will fire it
@@ -81,7 +95,11 @@ def fire_timer(timer_id: int, now: datetime | None = None, *, row: dict | None =
         walk.now = now
         FIRE[timer.kind](walk, timer, workitem)
         walk.settle()
+        if steps is not None:
+            ready, effects.ready = effects.ready, []
         effects.schedule()
+    if steps is not None:  # (only now: a fire rolled back to its savepoint sends nothing)
+        steps.extend([pk, version] for pk, version in ready)
     return True
 
 
@@ -138,14 +156,24 @@ FIRE: dict[str, Callable[[Walk, Timer, WorkItem], None]] = {
 # The loop ---------------------------------------------------------------------------
 
 
+def _of_active_runs(timers: QuerySet) -> QuerySet:
+    """Only the timers of runs that may move (a suspended run's timers wait for it).
+
+    As EXISTS, not a join: SQLite without ANALYZE statistics (Django never runs
+    it) planned the join from the runs' state index, reading every active run
+    and its timers and sorting them on each poll (7 ms at 10,000 waiting runs,
+    growing with every run). Written this way both databases walk the partial
+    index ``timer_due`` in due order and stop at the LIMIT.
+    """
+    active = ProcessInstance.objects.filter(pk=OuterRef("instance_id"), state__in=ACTIVE_RUN)
+    return timers.filter(Exists(active))
+
+
 def due_timers(now: datetime | None = None, limit: int = BATCH) -> list[dict]:
     """The columns of the timers due at ``now`` (of runs that may move), oldest first."""
     now = now or timezone.now()
-    return list(
-        Timer.objects.filter(fired_at=None, due_at__lte=now, instance__state__in=ACTIVE_RUN)
-        .order_by("due_at", "pk")
-        .values(*TIMER_COLUMNS)[:limit]
-    )
+    due = Timer.objects.filter(fired_at=None, due_at__lte=now)
+    return list(_of_active_runs(due).order_by("due_at", "pk").values(*TIMER_COLUMNS)[:limit])
 
 
 def fire_due(now: datetime | None = None, limit: int = BATCH) -> int:
@@ -157,6 +185,12 @@ def fire_due(now: datetime | None = None, limit: int = BATCH) -> int:
     the database gives on a small machine, and lateness grew to minutes. A
     batch commits after FIRE_BATCH_SECONDS at most, so firing is never held
     back long; one timer that fails rolls back to its savepoint only.
+
+    The steps a batch makes READY (a timer activity's next task, a retry) go
+    to the workers in one queue message when it commits (``run_fired_steps``),
+    not one each: a message costs the broker several writes (enqueue, dequeue,
+    result, acknowledgement), and on SQLite every one of them waits for the
+    single write lock that the loop and the workers share.
     """
     fired = 0
     rows = due_timers(now, limit)
@@ -164,27 +198,59 @@ def fire_due(now: datetime | None = None, limit: int = BATCH) -> int:
     while position < len(rows):
         began = time.monotonic()
         with transaction.atomic():
+            steps: list[list[int]] = []
             for row in rows[position : position + FIRE_BATCH]:
                 position += 1
                 try:
-                    if fire_timer(row["id"], now, row=row):  # (a savepoint of this batch)
+                    if fire_timer(row["id"], now, row=row, steps=steps):  # (a savepoint)
                         fired += 1
                 except Exception:  # one bad timer must not stop the others
                     log.exception("timer %s could not fire", row["id"])
                 if time.monotonic() - began >= FIRE_BATCH_SECONDS:
                     break
+            if steps:
+                scheduler.dispatch(RUN_FIRED_STEPS, steps)
     return fired
+
+
+def run_fired_steps(
+    steps: list[list[int]], run_step: Callable[[int, int | None], int] | None = None
+) -> int:
+    """Run the steps a batch of fires made READY, one after the other; returns steps recorded.
+
+    The queue task ``engine.tasks.run_fired_steps``. Each step is the worker's
+    own (``engine.runtime.worker.run_workitem``: its claim, its handler, its
+    commit, its chain), exactly as if it had come in its own message: a step
+    already taken or done is skipped by its claim. The message only saves the
+    queue's per-message writes. So that one slow handler does not hold up the
+    steps behind it while other workers are idle, the rest goes back to the
+    queue as a new message once this one has run for HANDOFF_SECONDS, and when
+    a step raises (the rest is never lost with it; the reconciler would re-send
+    it anyway). ``run_step``: how a backend runs one step (Celery holds its run
+    meanwhile: engine.celery_backend); by default ``worker.run_workitem``.
+    """
+    run_step = run_step or worker.run_workitem
+    began = time.monotonic()
+    recorded = 0
+    for position, (workitem_id, lock_version) in enumerate(steps):
+        rest = steps[position + 1 :]
+        try:
+            recorded += run_step(workitem_id, lock_version)
+        except BaseException:
+            if rest:
+                scheduler.dispatch_now(RUN_FIRED_STEPS, rest)
+            raise
+        if rest and time.monotonic() - began >= HANDOFF_SECONDS:
+            scheduler.dispatch_now(RUN_FIRED_STEPS, rest)
+            break
+    return recorded
 
 
 def next_due_in(now: datetime | None = None) -> float | None:
     """Seconds until the next timer of a run that may move is due (None: none is)."""
     now = now or timezone.now()
-    due = (
-        Timer.objects.filter(fired_at=None, instance__state__in=ACTIVE_RUN)
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
-    )
+    unfired = _of_active_runs(Timer.objects.filter(fired_at=None))
+    due = unfired.order_by("due_at").values_list("due_at", flat=True).first()
     return None if due is None else max((due - now).total_seconds(), 0.0)
 
 
