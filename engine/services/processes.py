@@ -110,12 +110,10 @@ def published(code: str) -> tuple[Process | None, Version | None]:
     if hit is not None and now - hit[0] <= STARTABLE_CACHE_SECONDS:
         return hit[1], hit[2]
     generation = _generation
-    row = (
-        Version.objects.select_related("process")
-        .filter(process__code=code, status=VersionStatus.PUBLISHED)
-        .order_by()
-        .first()
+    rows = Version.objects.select_related("process").filter(
+        process__code=code, status=VersionStatus.PUBLISHED
     )
+    row = next(iter(rows.order_by()[:1]), None)  # one at most (no ORDER BY to compile)
     if row is None:
         return Process.objects.filter(code=code).first(), None
     with _startable_lock:
