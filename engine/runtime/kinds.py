@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet
 
 from engine.core.conditions import resolve_path
 from engine.core.durations import DurationError, parse_duration
@@ -398,19 +397,12 @@ def close_extras(workitem: WorkItem, *, timers: bool = True) -> None:
     # A human task's only timer is its timeout, armed with its due_at (arm_timeout).
     human_without_timeout = workitem.activity_kind == ActivityKind.HUMAN and not workitem.due_at
     if timers and entry.timers and not human_without_timeout:
-        _raw_delete(Timer.objects.filter(workitem=workitem, fired_at=None))
+        Timer.objects.filter(workitem=workitem, fired_at=None).delete()
     if entry.offers:
         _withdraw_offers(workitem)
 
 
 def _withdraw_offers(workitem: WorkItem) -> None:
-    _raw_delete(WorkItemCandidate.objects.filter(workitem=workitem))
-
-
-def _raw_delete(rows: QuerySet) -> None:
-    """One DELETE statement, where ``QuerySet.delete()`` first SELECTs the rows to send
-    their delete signals (receivers are connected for every model, engine.apps). The
-    engine's timers and offers have no cascades, and their signals reach nobody: the
-    trigger receivers never watch the engine's own models (model_events.UNWATCHED_APPS).
-    """
-    rows._raw_delete(rows.db)
+    # One DELETE: no cascades and no delete receivers on offers (the record-trigger
+    # receivers are connected only to the models triggers may name, engine.apps).
+    WorkItemCandidate.objects.filter(workitem=workitem).delete()
