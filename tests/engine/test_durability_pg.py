@@ -67,7 +67,8 @@ def in_threads(count, target):
 # Real concurrency, no queue ---------------------------------------------------------------
 
 
-def test_two_people_completing_one_workitem_exactly_one_wins(bob, carol, approvers):
+@pytest.mark.parametrize("by", ["id", "workitem"])  # the doors pass the workitem they read
+def test_two_people_completing_one_workitem_exactly_one_wins(bob, carol, approvers, by):
     approvers.user_set.add(bob, carol)
     deploy(
         [{"key": "h", "kind": "human", "roles": ["approvers"], "outcomes": ["OK"]}],
@@ -77,9 +78,10 @@ def test_two_people_completing_one_workitem_exactly_one_wins(bob, carol, approve
     for _ in range(5):
         run = runtime.start_run("race")
         item = run.workitems.get(activity_key="h")
+        target = item.pk if by == "id" else item
         results = in_threads(
             2,
-            lambda i, pk=item.pk: runtime.complete(pk, user=(bob, carol)[i], outcome="OK"),
+            lambda i, t=target: runtime.complete(t, user=(bob, carol)[i], outcome="OK"),
         )
         wins = [r for r in results if isinstance(r, WorkItem)]
         losses = [r for r in results if isinstance(r, runtime.Conflict)]
