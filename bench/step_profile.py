@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/step_profile.py                 # inline steps/s, 5 rounds
     .venv/bin/python bench/step_profile.py --profile       # cProfile top 15 (tottime)
+    valgrind --tool=callgrind --toggle-collect=_operator_call \
+        .venv/bin/python bench/step_profile.py --callgrind --runs 3   # instructions
+
+``--callgrind`` runs the chains once inside ``operator.call``, so that
+callgrind collects only there (Python, Django and SQLite's C code of the
+steps, not the setup): instructions per step, the one figure a busy
+machine does not move (divide callgrind's "Collected" by runs × 20).
 
 The chain runs inline (the immediate backend: still one committed transaction
 per step, as the peers' inline figure), on a temporary SQLite database with
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import operator
 import os
 import pstats
 import sys
@@ -66,11 +74,17 @@ def run_chains(runs: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", action="store_true", help="cProfile top 15 instead")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="one round inside operator.call (see above)"
+    )
     parser.add_argument("--runs", type=int, default=20, help="runs per round")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     setup()
     run_chains(2)  # warm: graph cache, endpoint cache, compiled statements
+    if args.callgrind:
+        operator.call(run_chains, args.runs)  # (--toggle-collect=_operator_call)
+        return
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
