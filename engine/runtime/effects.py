@@ -50,9 +50,10 @@ class Effects:
 
     def schedule(self, *, keep: int | None = None) -> None:
         """Queue the work on commit; ``keep`` is a workitem the caller runs itself."""
-        # In one write to the broker (a split's branches): see scheduler.dispatch_many.
+        # One doorbell per run for a split's new steps, in one write to the broker:
+        # see scheduler.dispatch_steps.
         steps = [(pk, lock_version) for pk, lock_version in self.ready if pk != keep]
-        scheduler.dispatch_many("engine.tasks.run_workitem", steps)
+        scheduler.dispatch_steps(steps, self.created)
         for pk in self.compensate:
             scheduler.dispatch("engine.tasks.compensate_workitem", pk)
         for user_id, workitem_ids in self.notify:

@@ -14,6 +14,11 @@ lease (see ``engine.runtime.leases``):
   The version is deliberately not bumped here: when the queue is merely
   slower than the setting, a bump would make every earlier copy stale and the
   step could be re-sent again and again without ever running.
+  The same goes for a parallel split's steps that no message names (a split
+  sends one doorbell per run, passed on by each claim: see
+  ``engine.runtime.scheduler.dispatch_steps``): they carry ``dispatched_at``
+  from the split's commit, so if the doorbell is lost or its worker dies
+  between its claim and ringing on, each is sent again here, in its own message.
 - **Its worker died while running it** (``exit``, a segfault, SIGKILL,
   Django-Q2's timeout): the lease was not renewed and lapsed. That is a failed
   attempt, recorded like a handler's exception with the error "the worker

@@ -27,6 +27,7 @@ this module.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -55,11 +56,21 @@ RESULTS_NOT_SAVED = frozenset({"engine.tasks.run_workitem", "engine.tasks.run_fi
 # The workitem actions that run a step (engine.services.runtime.ACTIONS calls them "run").
 RUN_ACTIONS = ("forward", "run")
 
+RUN_STEP = "engine.tasks.run_workitem"
+
 
 class SchedulerBackend:
     """Base class. Subclasses decide how scans and deferred actions are triggered."""
 
     name = "base"
+
+    # True when messages go to a pool of workers: the READY steps one commit makes
+    # for a run (a split's branches) then get one message between them, a doorbell,
+    # which each worker that claims a step passes on while the run has unclaimed
+    # READY steps left (``dispatch_steps``, ``ring``). False for a backend that runs
+    # each message in the caller (``immediate``): there is nobody to fan out to, and
+    # a doorbell passed on would nest a whole branch inside the claim of another.
+    fans_out = True
 
     # how work reaches a worker --------------------------------------------------
 
@@ -267,6 +278,7 @@ class ImmediateSchedulerBackend(SchedulerBackend):
     """Everything in the caller, right after commit; errors propagate (tests see them)."""
 
     name = "immediate"
+    fans_out = False
 
     def enqueue(self, func: str, *args: Any) -> None:
         call(func, *args)
@@ -307,6 +319,60 @@ def dispatch_many(func: str, calls: list[tuple]) -> None:
 
 def dispatch_now(func: str, *args: Any) -> None:
     get_backend().enqueue(func, *args)
+
+
+def dispatch_steps(steps: list[tuple[int, int]], created: Mapping[int, Any]) -> None:
+    """Send READY steps to the workers once the current transaction commits.
+
+    ``steps``: (workitem id, lock_version) pairs, those the committing worker
+    runs on itself left out; ``created``: the new workitems of the transaction
+    by id (``Effects.created``), which tell each new step's run. With a backend
+    that fans out, the new steps of one run get one message between them, for
+    the first (a doorbell): a worker that takes it claims that step, or an
+    unclaimed READY sibling when the step is taken, and rings again while the
+    run has more (``engine.runtime.worker``). A split of width 10 thus costs one
+    message per worker it reaches, not ten. Steps of different runs never share
+    a doorbell (each run's first step is sent), and a step that is not new (a
+    retry, a resumed run's) keeps its own message. A READY step that no message
+    names is the reconciler's (``engine.runtime.reconciler.redispatch_lost``)
+    if no worker takes it first.
+    """
+    backend = get_backend()
+    if backend.fans_out:
+        steps = doorbells(steps, created)
+    backend.on_commit_many(RUN_STEP, steps)
+
+
+def doorbells(steps: list[tuple[int, int]], created: Mapping[int, Any]) -> list[tuple[int, int]]:
+    """``steps`` with only the first new step of each run (see ``dispatch_steps``)."""
+    rung: set[int] = set()
+    sent = []
+    for pk, lock_version in steps:
+        row = created.get(pk)
+        if row is not None:
+            if row.instance_id in rung:
+                continue  # the run's doorbell is already in this commit's messages
+            rung.add(row.instance_id)
+        sent.append((pk, lock_version))
+    return sent
+
+
+def ring(workitem_id: int, lock_version: int) -> None:
+    """Pass a run's doorbell on: one message now for an unclaimed READY step.
+
+    Called by a worker that claimed a step from a message while the run has
+    another READY step no worker holds, so each claim can reach one more idle
+    worker. At most one per successful claim, so the messages stay bounded by
+    the steps run. A failure to send is logged: the worker's own chain, another
+    worker's, or the reconciler takes the step.
+    """
+    backend = get_backend()
+    if not backend.fans_out:
+        return
+    try:
+        backend.enqueue(RUN_STEP, workitem_id, lock_version)
+    except Exception:
+        log.exception("could not pass the doorbell on to workitem %s", workitem_id)
 
 
 def install() -> list[str]:

@@ -5,7 +5,10 @@ handler outside any transaction, then records the result in one transaction
 that re-checks, under the run lock, that the workitem is still READY with the
 same ``lock_version`` (a duplicate or stale message finds it changed and
 does nothing). Then it goes on with the next READY workitem of the chain in
-the same process; other new READY workitems (a parallel split) are queued.
+the same process; other new READY workitems (a parallel split) get one queue
+message per run between them, a doorbell that each worker claiming one of
+them passes on while more wait (``_from_message``), and a worker whose branch
+ends runs on with a waiting sibling (``_take_sibling``).
 
 A step being run is leased to its worker, which renews the lease while the
 handler runs (``engine.runtime.leases``); the reconciler counts a step whose
@@ -23,7 +26,7 @@ from datetime import datetime, timedelta
 from random import random
 
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Subquery, Value, When
 from django.utils import timezone
 
 from engine import handlers
@@ -52,6 +55,9 @@ from engine.runtime.walk import Walk
 log = logging.getLogger("engine.executor")  # (the name these logs have always had)
 
 CHAIN_LIMIT = 1000  # steps one worker task takes inline before it queues the rest
+# Run states after a step in which other READY steps may wait (a failed run's other
+# branches still run): the free worker takes one on (``_take_sibling``).
+SIBLINGS_MAY_WAIT = (RunState.RUNNING, RunState.FAILED)
 
 
 @dataclass(frozen=True)
@@ -111,9 +117,13 @@ def _run_step(step: NextStep, *, lease_next: bool = True) -> StepResult:
         return SKIPPED
     expected = workitem.lock_version
     leases.heartbeat.hold(workitem.pk, expected)  # renewed while the handler runs
-    activity = Version.graph_of(workitem.instance.version_id).activity(workitem.activity_key)
-    result, error, trace = _call_handler(workitem, activity)
-    leases.heartbeat.release(workitem.pk)
+    try:
+        activity = Version.graph_of(workitem.instance.version_id).activity(workitem.activity_key)
+        result, error, trace = _call_handler(workitem, activity)
+    finally:
+        # (Also when the handler let an exception through that ends the worker; the
+        # step may be a sibling the message took, not the one it named.)
+        leases.heartbeat.release(workitem.pk)
     try:
         return _record(workitem, activity, expected, result, error, trace, lease_next=lease_next)
     except DatabaseError:
@@ -132,37 +142,93 @@ def _run_step(step: NextStep, *, lease_next: bool = True) -> StepResult:
 
 
 def _take(step: NextStep) -> WorkItem | None:
-    """The step's workitem when it is READY at the named version and this worker has it."""
-    workitem_id = step.workitem_id
-    workitem = step.known or (
-        WorkItem.objects.select_related("instance").filter(pk=workitem_id).first()
-    )
-    if workitem is None or workitem.state != WorkItemState.READY:
-        log.info(
-            "workitem %s is not ready (%s): nothing to do",
-            workitem_id,
-            getattr(workitem, "state", "gone"),
-        )
-        return None
-    if step.lock_version is not None and workitem.lock_version != step.lock_version:
-        log.info(
-            "workitem %s: stale message (version %s, now %s)",
-            workitem_id,
-            step.lock_version,
-            workitem.lock_version,
-        )
-        return None
-    if workitem.instance.state not in ACTIVE_RUN:
-        return None
-    if step.known is None and workitem.lease_expires_at is not None:
-        # Leased: a worker runs it (a sibling run on by a free worker, usually);
-        # the claim would find that too, at the cost of a write.
-        log.info("workitem %s: another worker holds this step", workitem_id)
-        return None
-    if step.known is None and not _claim(workitem):
-        log.info("workitem %s: another worker took this step", workitem_id)
+    """The workitem this worker runs for ``step``, held by it; None when there is none.
+
+    A step the chain goes on with (``step.known``) was leased to this worker in
+    the previous step's commit. A step named by a queue message is claimed, or,
+    when it is taken, done or stale, an unclaimed READY sibling instead
+    (``_from_message``).
+    """
+    workitem = step.known
+    if workitem is None:
+        return _from_message(step)
+    if (
+        workitem.state != WorkItemState.READY
+        or (step.lock_version is not None and workitem.lock_version != step.lock_version)
+        or workitem.instance.state not in ACTIVE_RUN
+    ):
         return None
     return workitem
+
+
+def _from_message(step: NextStep) -> WorkItem | None:
+    """Claim the message's step, or an unclaimed READY step of its run; ring on if more wait.
+
+    A split's new steps share one message per run (a doorbell:
+    ``scheduler.dispatch_steps``), so a message stands for its run's READY
+    steps that no worker holds, not only for the one it names: when that one
+    is taken or done (a free worker ran it on), the message claims the next
+    unclaimed sibling, by the same compare-and-set, instead of doing nothing.
+    A worker that claims a step while the run has another unclaimed READY
+    step sends one more message (``scheduler.ring``), so a wide split reaches
+    one more idle worker with each claim. Steps of other runs are never taken.
+    """
+    rows = _with_free_siblings(step.workitem_id)
+    own = rows[0] if rows and rows[0].pk == step.workitem_id else None
+    if own is None:
+        log.info("workitem %s is gone: nothing to do", step.workitem_id)
+        return None
+    if own.instance.state not in ACTIVE_RUN:
+        return None
+    free = rows[1:]  # READY steps of the run that no worker holds, in order
+    if _free(own, step.lock_version):
+        free.insert(0, own)
+    for position, workitem in enumerate(free):
+        if not _claim(workitem):
+            log.info("workitem %s: another worker took this step", workitem.pk)
+            continue
+        if position + 1 < len(free):
+            waiting = free[position + 1]
+            scheduler.ring(waiting.pk, waiting.lock_version)
+        return workitem
+    return None
+
+
+SIBLINGS_READ = 3  # unclaimed READY siblings a message reads with its step (lost races try on)
+
+
+def _with_free_siblings(workitem_id: int) -> list[WorkItem]:
+    """The workitem (first, with its run) and up to SIBLINGS_READ unclaimed READY steps of
+    its run, in one statement (a message that finds its step done reads no more than before)."""
+    run_of = WorkItem.objects.filter(pk=workitem_id).order_by().values("instance_id")
+    free = Q(instance_id=Subquery(run_of), state=WorkItemState.READY, lease_expires_at=None)
+    own_first = Case(When(pk=workitem_id, then=Value(0)), default=Value(1))
+    return list(
+        WorkItem.objects.select_related("instance")
+        .filter(Q(pk=workitem_id) | free)
+        .order_by(own_first, "seq")[: SIBLINGS_READ + 1]
+    )
+
+
+def _free(workitem: WorkItem, lock_version: int | None) -> bool:
+    """The message's own step is READY at its version and no worker holds it."""
+    if workitem.state != WorkItemState.READY:
+        log.info("workitem %s is not ready (%s)", workitem.pk, workitem.state)
+        return False
+    if lock_version is not None and workitem.lock_version != lock_version:
+        log.info(
+            "workitem %s: stale message (version %s, now %s)",
+            workitem.pk,
+            lock_version,
+            workitem.lock_version,
+        )
+        return False
+    if workitem.lease_expires_at is not None:
+        # Leased: a worker runs it (a sibling run on by a free worker, usually);
+        # the claim would find that too, at the cost of a write.
+        log.info("workitem %s: another worker holds this step", workitem.pk)
+        return False
+    return True
 
 
 def _call_handler(workitem: WorkItem, activity: Activity):
@@ -219,7 +285,7 @@ def _record(
             _record_failure(walk, workitem, activity, error or "", trace or "")
         walk.settle()
         following = _next_inline(effects, run.pk)
-        if following is None and lease_next and walk.settled_state == RunState.RUNNING:
+        if following is None and lease_next and walk.settled_state in SIBLINGS_MAY_WAIT:
             following = _take_sibling(run)  # a parallel branch left: run it on here
         known = following.known if following is not None else None
         if known is not None and lease_next and known.lease_expires_at is None:
