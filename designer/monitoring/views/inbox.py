@@ -129,6 +129,23 @@ def _tab_with_work(found: dict) -> str:
     return "available" if not found["mine"][0] and found["available"][0] else "mine"
 
 
+def _counts(request: HttpRequest, filters: dict, asked: str | None, groups: list[int]) -> dict:
+    """One statement counts everything the page shows: the tab badges up to 99
+    ("99+"), like a mail client, and the list's total up to COUNT_CAP (of the tab
+    asked for, else of the two the inbox may open on: ``"<tab>:list"``). Each
+    count reads at most its cap of index entries, whatever the size of the queues."""
+    wanted = {key: _tab_queryset(request, key, first=TAB_CAP + 1, groups=groups) for key, _ in TABS}
+    for key in [asked] if asked else ["mine", "available"]:
+        wanted[f"{key}:list"] = _filtered(
+            _tab_queryset(request, key, first=COUNT_CAP + 1, filters=filters, groups=groups),
+            filters,
+            key,
+        )
+    return capped_counts(
+        wanted, cap=TAB_CAP, caps={key: COUNT_CAP for key in wanted if key.endswith(":list")}
+    )
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -139,20 +156,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if asked not in dict(TABS):
         asked = None
     groups = list(request.user.groups.values_list("pk", flat=True))
-    # One statement counts everything the page shows: the tab badges up to 99
-    # ("99+"), like a mail client, and the list's total up to COUNT_CAP (of the
-    # tab asked for, else of the two the inbox may open on). Each count reads
-    # at most its cap of index entries, whatever the size of the queues.
-    wanted = {key: _tab_queryset(request, key, first=TAB_CAP + 1, groups=groups) for key, _ in TABS}
-    for key in [asked] if asked else ["mine", "available"]:
-        wanted[f"{key}:list"] = _filtered(
-            _tab_queryset(request, key, first=COUNT_CAP + 1, filters=filters, groups=groups),
-            filters,
-            key,
-        )
-    found = capped_counts(
-        wanted, cap=TAB_CAP, caps={key: COUNT_CAP for key in wanted if key.endswith(":list")}
-    )
+    found = _counts(request, filters, asked, groups)
     tab = request.GET.get("tab") or _tab_with_work(found)
     if tab not in dict(TABS):
         tab = "mine"
