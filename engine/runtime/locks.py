@@ -141,7 +141,12 @@ def bump(obj: ProcessInstance | WorkItem, *fields: str, fast: bool = False) -> N
         columns = [*fields, "lock_version"]
         if is_run and "updated_at" not in columns:
             columns.append("updated_at")
-        if fast:
+        if fast and not is_run:
+            # A workitem's row is compared as well as set: a step's check that it is still
+            # as the handler got it can read a stale row on PostgreSQL (a subquery of the
+            # run lock reads the statement's snapshot, taken before the lock wait).
+            save_fields(obj, columns, expected_version=obj.lock_version - 1)
+        elif fast:
             save_fields(obj, columns)
         else:
             obj.save(update_fields=columns)

@@ -310,7 +310,7 @@ def _db_values(obj: Model, columns: list[_Column], connection: Any, add: bool) -
 
 @lru_cache(maxsize=64)
 def _update_statement(
-    model: type[Model], fields: tuple[str, ...], alias: str, vendor: str
+    model: type[Model], fields: tuple[str, ...], alias: str, vendor: str, checked: bool = False
 ) -> tuple[str, list[_Column]]:
     quote = connections[alias].ops.quote_name
     columns = [_field(model, name) for name in fields]
@@ -319,23 +319,38 @@ def _update_statement(
         f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
         f"WHERE {quote(_pk_column(model))} = %s"
     )
+    if checked:
+        sql += f" AND {quote('lock_version')} = %s"
     return sql, _columns(columns)
 
 
-def save_fields(obj: Model, fields: list[str] | tuple[str, ...]) -> None:
+class StaleRow(DatabaseError):
+    """The row's ``lock_version`` is not the one it was read at: another transaction changed it."""
+
+
+def save_fields(
+    obj: Model, fields: list[str] | tuple[str, ...], *, expected_version: int | None = None
+) -> None:
     """``obj.save(update_fields=fields)`` without compiling the UPDATE each time.
 
     The same values reach the database (each field's ``pre_save`` — auto_now —
     and ``get_db_prep_save``); no model signals are sent (none is connected to
     runs or workitems). Like Django, a row that is gone is an error.
+    ``expected_version``: update only if the row is still at that ``lock_version``
+    (compare-and-set), else raise StaleRow.
     """
     model = type(obj)
     alias = obj._state.db or router.db_for_write(model, instance=obj)
     connection = connections[alias]
-    sql, columns = _update_statement(model, tuple(fields), alias, connection.vendor)
+    checked = expected_version is not None
+    sql, columns = _update_statement(model, tuple(fields), alias, connection.vendor, checked)
     params = _db_values(obj, columns, connection, False)
     params.append(obj.pk)
+    if checked:
+        params.append(expected_version)
     with _executed(connection, sql, params) as cursor:
+        if cursor.rowcount == 0 and checked:
+            raise StaleRow(f"{model.__name__} {obj.pk}: changed since version {expected_version}.")
         if cursor.rowcount == 0:
             raise DatabaseError(f"{model.__name__} {obj.pk}: no row to update.")
 

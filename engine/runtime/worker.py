@@ -49,7 +49,7 @@ from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects
 from engine.runtime.kinds import idempotency_key
 from engine.runtime.locks import ACTIVE_RUN, bump, lock_run_with, lock_workitem
-from engine.runtime.statements import save_fields
+from engine.runtime.statements import StaleRow, save_fields
 from engine.runtime.walk import Walk
 
 log = logging.getLogger("engine.executor")  # (the name these logs have always had)
@@ -269,6 +269,24 @@ def _record(
     lease_next: bool,
 ) -> StepResult:
     """Record the handler's result, if the step is still as the handler got it."""
+    try:
+        return _record_locked(workitem, activity, expected, result, error, trace, lease_next)
+    except StaleRow:
+        # Changed by another transaction while this one waited for the run's lock
+        # (seen by the workitem UPDATE's compare-and-set): rolled back, as if stale.
+        log.info("step %s changed while its result waited for the run lock", workitem.pk)
+        return SKIPPED
+
+
+def _record_locked(
+    workitem: WorkItem,
+    activity: Activity,
+    expected: int,
+    result: handlers.HandlerResult | None,
+    error: str | None,
+    trace: str | None,
+    lease_next: bool,
+) -> StepResult:
     effects = Effects()
     with transaction.atomic(), audit.batch():  # the step's events: one INSERT
         run, state, version = lock_run_with(workitem.instance_id, workitem.pk)

@@ -132,6 +132,62 @@ def test_duplicate_messages_racing_record_the_step_once(tmp_path):
     assert AuditEvent.objects.filter(workitem=item, action="workitem.completed").count() == 1
 
 
+def test_a_result_waiting_for_the_run_lock_sees_the_step_changed_meanwhile():
+    """The check "still as the handler got it" must see a change committed during its lock wait.
+
+    PostgreSQL reads a subquery of a ``SELECT ... FOR UPDATE`` in the snapshot taken
+    before the wait: the workitem UPDATE compares its version too, so a step recorded
+    meanwhile by another transaction is not recorded a second time.
+    """
+    from django.db import transaction
+    from django.db.models import F
+    from django.test.utils import override_settings
+
+    from engine.handlers import HandlerResult
+    from engine.models import Version
+    from engine.runtime.locks import lock_run
+
+    deploy(
+        [{"key": "a", "kind": "automatic", "handler": "durable.step"}],
+        ["start>a", "a>end"],
+        code="stale",
+    )
+    with override_settings(WAYMARK_SCHEDULER_BACKEND="django_q"):
+        # Enqueued to the ORM broker on commit; nobody consumes it here.
+        run = runtime.start_run("stale", {"log": "/dev/null"})
+    item = run.workitems.get(activity_key="a")
+    expected = item.lock_version
+    activity = Version.graph_of(run.version_id).activity("a")
+    locked, done = threading.Event(), threading.Event()
+
+    def other_transaction():  # e.g. the step's lease expired and another worker recorded it
+        with transaction.atomic():
+            lock_run(run.pk)
+            WorkItem.objects.filter(pk=item.pk).update(
+                state=WorkItemState.COMPLETED, lock_version=F("lock_version") + 1
+            )
+            locked.set()
+            done.wait(timeout=2)  # hold the lock while the step's result waits for it
+        return "committed"
+
+    def this_step():
+        assert locked.wait(timeout=10)
+        threading.Timer(0.5, done.set).start()  # the other commits while this one waits
+        return worker._record(
+            item, activity, expected, HandlerResult({"n": 1}), None, None, lease_next=False
+        )
+
+    results = in_threads(2, lambda i: other_transaction() if i == 0 else this_step())
+    assert results[0] == "committed", results
+    assert results[1].recorded is False, results
+    item.refresh_from_db()
+    assert item.state == WorkItemState.COMPLETED
+    assert item.lock_version == expected + 1  # changed once, by the other transaction
+    assert AuditEvent.objects.filter(workitem=item, action="workitem.completed").count() == 0
+    run.refresh_from_db()
+    assert "n" not in run.data
+
+
 # A real cluster -----------------------------------------------------------------------------------
 
 
