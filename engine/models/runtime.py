@@ -13,7 +13,7 @@ the QuerySet methods below are the reads the inbox and run pages use.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -289,24 +289,27 @@ class WorkItemQuerySet(models.QuerySet):
         order = ("created_at", "workitem_id") if oldest else ("-created_at", "-workitem_id")
         group_ids = _group_ids(user) if groups is None else groups
         keys = [Q(user=user)] + [Q(group_id=pk) for pk in sorted(group_ids)]
-        # Each walk is wrapped (``pk IN (… LIMIT n)``): Django allows no LIMIT on
-        # a bare leg of a compound statement on SQLite.
+        sliced_legs = connections[self.db].features.supports_slicing_ordering_in_compound
         walks = [
-            WorkItemCandidate.objects.filter(
-                # Candidates exist only while their workitem is open (offered or
-                # claimed): leaving out the claimed ones is the same filter as
-                # "offered", but PostgreSQL then estimates (rightly) that most rows
-                # pass and walks the index; with ``state = 'offered'`` (1 % of all
-                # workitems) it read and sorted every offer of the group.
-                pk__in=WorkItemCandidate.objects.filter(key)
-                .exclude(workitem__state=WorkItemState.ASSIGNED)
-                .order_by(*order)
-                .values("pk")[:upto]
-            )
-            .order_by()
-            .values("workitem_id")
+            # Candidates exist only while their workitem is open (offered or
+            # claimed): leaving out the claimed ones is the same filter as
+            # "offered", but PostgreSQL then estimates (rightly) that most rows
+            # pass and walks the index; with ``state = 'offered'`` (1 % of all
+            # workitems) it read and sorted every offer of the group.
+            WorkItemCandidate.objects.filter(key)
+            .exclude(workitem__state=WorkItemState.ASSIGNED)
+            .order_by(*order)
+            .values("workitem_id" if sliced_legs else "pk")[:upto]
             for key in keys
         ]
+        if not sliced_legs:
+            # SQLite takes no LIMIT on a leg of a compound statement: each walk
+            # is wrapped (``pk IN (… LIMIT n)``). Not on PostgreSQL, which then
+            # joined the wrapper by a scan of every open offer.
+            walks = [
+                WorkItemCandidate.objects.filter(pk__in=walk).order_by().values("workitem_id")
+                for walk in walks
+            ]
         offered = walks[0].union(*walks[1:], all=True) if len(walks) > 1 else walks[0]
         items = self.filter(state=WorkItemState.OFFERED, pk__in=offered)
         return (
