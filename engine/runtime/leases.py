@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from django.db import connections
 from django.utils import timezone
 
-from engine.conf import waymark_setting
+from engine.conf import step_setting
 
 log = logging.getLogger("engine.leases")
 
@@ -34,7 +34,8 @@ DEAD_WORKER_ERROR = "the worker running this step died (lease expired)"
 
 
 def lease_seconds() -> float:
-    return float(waymark_setting("STEP_LEASE_SECONDS"))
+    # Read on every step that leases its successor: cached until a setting changes.
+    return float(step_setting("STEP_LEASE_SECONDS"))
 
 
 def lease_until(now: datetime | None = None) -> datetime:
