@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from random import random
 
 from django.db import DatabaseError, transaction
-from django.db.models import Case, F, Q, Subquery, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from engine import handlers
@@ -43,7 +43,7 @@ from engine.models import (
     WorkItem,
     WorkItemState,
 )
-from engine.runtime import audit, http_task, leases, scheduler
+from engine.runtime import audit, http_task, leases, scheduler, siblings
 from engine.runtime.audit import record
 from engine.runtime.data import check_size, jsonable
 from engine.runtime.effects import Effects
@@ -173,7 +173,7 @@ def _from_message(step: NextStep) -> WorkItem | None:
     step sends one more message (``scheduler.ring``), so a wide split reaches
     one more idle worker with each claim. Steps of other runs are never taken.
     """
-    rows = _with_free_siblings(step.workitem_id)
+    rows = siblings.with_free_siblings(step.workitem_id)
     own = rows[0] if rows and rows[0].pk == step.workitem_id else None
     if own is None:
         log.info("workitem %s is gone: nothing to do", step.workitem_id)
@@ -181,7 +181,7 @@ def _from_message(step: NextStep) -> WorkItem | None:
     if own.instance.state not in ACTIVE_RUN:
         return None
     free = rows[1:]  # READY steps of the run that no worker holds, in order
-    if _free(own, step.lock_version):
+    if siblings.is_free(own, step.lock_version):
         free.insert(0, own)
     for position, workitem in enumerate(free):
         if not _claim(workitem):
@@ -192,43 +192,6 @@ def _from_message(step: NextStep) -> WorkItem | None:
             scheduler.ring(waiting.pk, waiting.lock_version)
         return workitem
     return None
-
-
-SIBLINGS_READ = 3  # unclaimed READY siblings a message reads with its step (lost races try on)
-
-
-def _with_free_siblings(workitem_id: int) -> list[WorkItem]:
-    """The workitem (first, with its run) and up to SIBLINGS_READ unclaimed READY steps of
-    its run, in one statement (a message that finds its step done reads no more than before)."""
-    run_of = WorkItem.objects.filter(pk=workitem_id).order_by().values("instance_id")
-    free = Q(instance_id=Subquery(run_of), state=WorkItemState.READY, lease_expires_at=None)
-    own_first = Case(When(pk=workitem_id, then=Value(0)), default=Value(1))
-    return list(
-        WorkItem.objects.select_related("instance")
-        .filter(Q(pk=workitem_id) | free)
-        .order_by(own_first, "seq")[: SIBLINGS_READ + 1]
-    )
-
-
-def _free(workitem: WorkItem, lock_version: int | None) -> bool:
-    """The message's own step is READY at its version and no worker holds it."""
-    if workitem.state != WorkItemState.READY:
-        log.info("workitem %s is not ready (%s)", workitem.pk, workitem.state)
-        return False
-    if lock_version is not None and workitem.lock_version != lock_version:
-        log.info(
-            "workitem %s: stale message (version %s, now %s)",
-            workitem.pk,
-            lock_version,
-            workitem.lock_version,
-        )
-        return False
-    if workitem.lease_expires_at is not None:
-        # Leased: a worker runs it (a sibling run on by a free worker, usually);
-        # the claim would find that too, at the cost of a write.
-        log.info("workitem %s: another worker holds this step", workitem.pk)
-        return False
-    return True
 
 
 def _call_handler(workitem: WorkItem, activity: Activity):
