@@ -232,46 +232,34 @@ def _record(
     lease_next: bool,
 ) -> StepResult:
     """Record the handler's result, if the step is still as the handler got it."""
+    effects = Effects()
     try:
-        return _record_locked(workitem, activity, expected, result, error, trace, lease_next)
+        with transaction.atomic(), audit.batch():  # the step's events: one INSERT
+            run, state, version = lock_run_with(workitem.instance_id, workitem.pk)
+            if state != WorkItemState.READY or version != expected or run.state not in ACTIVE_RUN:
+                return SKIPPED
+            # Unchanged since it was read (every change bumps lock_version).
+            workitem.instance = run
+            if lease_next:
+                effects.lease_first = (run.pk, leases.lease_until())
+            walk = Walk(run, effects)
+            if result is not None:
+                _record_success(walk, workitem, result)
+            else:
+                _record_failure(walk, workitem, activity, error or "", trace or "")
+            walk.settle()
+            following = _next_inline(effects, run.pk)
+            if following is None and lease_next and walk.settled_state in SIBLINGS_MAY_WAIT:
+                following = _take_sibling(run)  # a parallel branch left: run it on here
+            known = following.known if following is not None else None
+            if known is not None and lease_next and known.lease_expires_at is None:
+                _lease(known)  # taken in this commit: no other worker can claim it
+            effects.schedule(keep=following.workitem_id if following else None)
     except StaleRow:
         # Changed by another transaction while this one waited for the run's lock
         # (seen by the workitem UPDATE's compare-and-set): rolled back, as if stale.
         log.info("step %s changed while its result waited for the run lock", workitem.pk)
         return SKIPPED
-
-
-def _record_locked(
-    workitem: WorkItem,
-    activity: Activity,
-    expected: int,
-    result: handlers.HandlerResult | None,
-    error: str | None,
-    trace: str | None,
-    lease_next: bool,
-) -> StepResult:
-    effects = Effects()
-    with transaction.atomic(), audit.batch():  # the step's events: one INSERT
-        run, state, version = lock_run_with(workitem.instance_id, workitem.pk)
-        if state != WorkItemState.READY or version != expected or run.state not in ACTIVE_RUN:
-            return SKIPPED
-        # Unchanged since it was read (every change bumps lock_version).
-        workitem.instance = run
-        if lease_next:
-            effects.lease_first = (run.pk, leases.lease_until())
-        walk = Walk(run, effects)
-        if result is not None:
-            _record_success(walk, workitem, result)
-        else:
-            _record_failure(walk, workitem, activity, error or "", trace or "")
-        walk.settle()
-        following = _next_inline(effects, run.pk)
-        if following is None and lease_next and walk.settled_state in SIBLINGS_MAY_WAIT:
-            following = _take_sibling(run)  # a parallel branch left: run it on here
-        known = following.known if following is not None else None
-        if known is not None and lease_next and known.lease_expires_at is None:
-            _lease(known)  # taken in this commit: no other worker can claim it
-        effects.schedule(keep=following.workitem_id if following else None)
     return StepResult(recorded=True, next=following)
 
 
