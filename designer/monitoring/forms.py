@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from engine.models import RunState
 
@@ -30,31 +32,107 @@ def start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _attrs(attrs: dict) -> str:
+    # As django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name.
+    return "".join(
+        f" {conditional_escape(name)}"
+        + ("" if value is True else f'="{conditional_escape(value)}"')
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class _Drawn:
+    """A widget drawn in Python, with the markup of Django's own widget templates.
+
+    The filter forms are drawn on every request of the inbox and the runs list;
+    through the template engine (a template per widget, an ``{% include %}`` per
+    option and per attribute list) they were about a fifth of a page's Python
+    (issue 16). The context still comes from Django's ``get_context`` (values,
+    ids, which option is selected), only the drawing is done here;
+    tests/designer/test_filter_forms.py checks the markup against Django's
+    templates.
+    """
+
+    def _render(self, template_name: str, context: dict, renderer=None) -> SafeString:
+        widget = context["widget"]
+        if "optgroups" in widget:
+            return mark_safe(_select(widget))
+        value = widget["value"]
+        shown = "" if value is None else f' value="{conditional_escape(value)}"'
+        return mark_safe(
+            f'<input type="{conditional_escape(widget["type"])}" '
+            f'name="{conditional_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
+        )
+
+
+def _select(widget: dict) -> str:
+    # As django/forms/widgets/select.html and select_option.html (whose closing
+    # newline is kept, hence a blank line after each option).
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _ in widget["optgroups"]:
+        if group_name:
+            parts.append(
+                f'\n  <optgroup label="{conditional_escape(formats.localize(group_name))}">'
+            )
+        for option in options:
+            parts.append(
+                f'\n  <option value="{conditional_escape(option["value"])}"'
+                f"{_attrs(option['attrs'])}>"
+                f"{conditional_escape(formats.localize(option['label']))}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+class Select(_Drawn, forms.Select):
+    pass
+
+
+class TextInput(_Drawn, forms.TextInput):
+    pass
+
+
+class NumberInput(_Drawn, forms.NumberInput):
+    pass
+
+
+class DateInput(_Drawn, forms.DateInput):
+    pass
+
+
 class RunFilterForm(forms.Form):
     process = forms.CharField(required=False, max_length=64, label="Process")
-    version = forms.IntegerField(required=False, min_value=1, label="Version")
+    version = forms.IntegerField(required=False, min_value=1, label="Version", widget=NumberInput)
     state = forms.ChoiceField(
-        required=False, choices=[("", "Any state"), *RunState.choices], label="State"
+        required=False,
+        choices=[("", "Any state"), *RunState.choices],
+        label="State",
+        widget=Select,
     )
     started_from = forms.DateField(
-        required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label="Started from", widget=DateInput(attrs={"type": "date"})
     )
     started_to = forms.DateField(
-        required=False, label="Started until", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label="Started until", widget=DateInput(attrs={"type": "date"})
     )
-    business_key = forms.CharField(required=False, max_length=200, label="Business key")
+    business_key = forms.CharField(
+        required=False, max_length=200, label="Business key", widget=TextInput
+    )
     trigger = forms.CharField(required=False, max_length=64, label="Trigger")
-    sort = forms.ChoiceField(required=False, choices=RUN_SORTS, label="Sort")
+    sort = forms.ChoiceField(required=False, choices=RUN_SORTS, label="Sort", widget=Select)
 
     def __init__(self, *args, processes=(), triggers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["process"].widget = forms.Select(
+        self.fields["process"].widget = Select(
             choices=[("", "All processes"), *[(p.code, p.title) for p in processes]]
         )
         # A trigger key typed in the address that no version has still filters (to nothing).
         typed = self.data.get("trigger", "") if self.is_bound else ""
         keys = [*triggers, *([typed] if typed and typed not in triggers else [])]
-        self.fields["trigger"].widget = forms.Select(
+        self.fields["trigger"].widget = Select(
             choices=[("", "Any trigger"), *[(k, k) for k in keys]]
         )
 
@@ -74,14 +152,14 @@ class RunFilterForm(forms.Form):
 
 
 class InboxFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=200, label="Search", widget=TextInput)
     process = forms.CharField(required=False, max_length=64, label="Process")
-    due = forms.ChoiceField(required=False, choices=DUE_CHOICES, label="Due")
-    sort = forms.ChoiceField(required=False, choices=INBOX_SORTS, label="Sort")
+    due = forms.ChoiceField(required=False, choices=DUE_CHOICES, label="Due", widget=Select)
+    sort = forms.ChoiceField(required=False, choices=INBOX_SORTS, label="Sort", widget=Select)
 
     def __init__(self, *args, processes=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["process"].widget = forms.Select(
+        self.fields["process"].widget = Select(
             choices=[("", "All processes"), *[(p.code, p.title) for p in processes]]
         )
 
@@ -91,13 +169,14 @@ class InboxFilterForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    version = forms.IntegerField(required=False, min_value=1, label="Version")
+    version = forms.IntegerField(required=False, min_value=1, label="Version", widget=NumberInput)
     days = forms.TypedChoiceField(
         required=False,
         coerce=int,
         empty_value=30,
         choices=[(1, "Last day"), (7, "Last 7 days"), (30, "Last 30 days"), (365, "Last year")],
         label="Period",
+        widget=Select,
     )
 
     def period(self) -> tuple[datetime, datetime, int]:
