@@ -205,6 +205,7 @@ def grow(world: World, target_workitems: int, rng: random.Random) -> None:
                         instance_id=item.instance_id,
                         group=group,
                         created_at=item.created_at,
+                        run_started_at=item.run_started_at,
                     )
                     for item, group in offered
                 ],
@@ -227,6 +228,7 @@ def _item(run, seq, key, kind, state, t, *, assignee=None, done_by=None, open_=F
         assignee=assignee,
         completed_by=done_by,
         created_at=created,
+        run_started_at=run.started_at,  # as the engine copies it (engine.models.involvement)
         completed_at=None if open_ else created + timedelta(minutes=5),
         sla_warn_at=created + timedelta(days=1) if kind == "human" else None,
         sla_breach_at=created + timedelta(days=2) if kind == "human" else None,

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from engine.conf import waymark_setting
 from engine.core.states import HUMAN_OPEN_STATES
 from engine.errors import NotAllowed
 from engine.models import (
@@ -35,6 +36,7 @@ from engine.models import (
     WorkItemCandidate,
     WorkItemState,
 )
+from engine.models.involvement import involved_rows
 from engine.tenancy import resolve_tenant, scoped
 
 DESIGN = "engine.design_process"
@@ -181,6 +183,28 @@ def listed_runs(user, tenant_of: Any = None) -> QuerySet:
     if not sees_all_runs(user):
         runs = runs.involving(user)
     return scoped(runs, tenant_of or user)
+
+
+def involved_first(
+    user, upto: int, tenant_of: Any = None, *, oldest: bool = False, state: str | None = None
+) -> list | None:
+    """The first ``upto`` of a person's own runs (``listed_runs`` for someone who does
+    not see every run) as ``(pk, state, started_at)`` in list order, read by index
+    walks that stop (engine.models.involvement): one query, whatever their history.
+
+    None when a custom TENANT_FILTER narrows runs in a way the walks cannot
+    follow: the caller evaluates ``listed_runs`` instead.
+    """
+    if user is None or not user.is_authenticated:
+        return []
+    tenant = resolve_tenant(tenant_of or user)
+    if tenant is not None and waymark_setting("TENANT_FILTER"):
+        return None
+    tenant_id = None if tenant is None else str(tenant.get("tenant_id") or "")
+    groups = list(user.groups.values_list("pk", flat=True))
+    return involved_rows(
+        user, upto, group_ids=groups, oldest=oldest, state=state, tenant_id=tenant_id
+    )
 
 
 def in_tenant(workitems: QuerySet, tenant_of: Any) -> QuerySet:

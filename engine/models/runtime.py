@@ -20,6 +20,7 @@ from django.utils import timezone
 from engine.core import graph as core_graph
 from engine.core import states as core_states
 from engine.models.definitions import ActivityKind, Version
+from engine.models.involvement import CANDIDATE_INDEXES, WORKITEM_INDEXES, run_start_copy
 
 
 class RunState(models.TextChoices):
@@ -389,6 +390,7 @@ class WorkItem(models.Model):
     sla_breached_at = models.DateTimeField(null=True, blank=True)
     # times
     created_at = models.DateTimeField(default=timezone.now)
+    run_started_at = run_start_copy()  # engine.models.involvement
     claimed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every change; a queue message carries the value it was sent
@@ -432,6 +434,7 @@ class WorkItem(models.Model):
                 condition=Q(sla_breached_at__isnull=True, state__in=HUMAN_OPEN_STATES),
                 name="wi_sla_breach_due",
             ),
+            *WORKITEM_INDEXES,
         ]
         permissions = [
             ("manage_workitems", "Can assign, reassign and act on any workitem"),
@@ -476,11 +479,13 @@ class WorkItemCandidate(models.Model):
     # the (user or group, -created_at) index and stops after a page instead of
     # reading and sorting every open offer.
     created_at = models.DateTimeField(default=timezone.now)
+    run_started_at = run_start_copy()  # engine.models.involvement
 
     class Meta:
         indexes = [
             models.Index(fields=["user", "-created_at", "-workitem"], name="candidate_user_time"),
             models.Index(fields=["group", "-created_at", "-workitem"], name="candidate_group_time"),
+            *CANDIDATE_INDEXES,
         ]
         constraints = [
             models.CheckConstraint(

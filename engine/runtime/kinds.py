@@ -207,6 +207,7 @@ def set_candidates(workitem: WorkItem, *, users=(), groups=(), replace: bool = T
                 instance_id=workitem.instance_id,
                 user_id=pk,
                 created_at=workitem.created_at,
+                run_started_at=workitem.run_started_at,
             )
             for pk in User.objects.filter(
                 **{f"{User.USERNAME_FIELD}__in": list(users)}
@@ -223,6 +224,7 @@ def set_candidates(workitem: WorkItem, *, users=(), groups=(), replace: bool = T
                 instance_id=workitem.instance_id,
                 group=group,
                 created_at=workitem.created_at,
+                run_started_at=workitem.run_started_at,
             )
         )
     WorkItemCandidate.objects.bulk_create(rows)

@@ -140,6 +140,7 @@ class Walk:
             name=activity.label[:200],
             arrived_via=via,
             created_at=self.now,
+            run_started_at=self.run.started_at,  # engine.models.involvement
             gateway=first_of.gateway_for(self, via),
         )
 

@@ -26,7 +26,14 @@ from designer.monitoring import access, graphs
 from designer.monitoring.badges import took
 from designer.monitoring.forms import RunFilterForm, start_of
 from designer.monitoring.moves import move_selected
-from designer.monitoring.paging import PAGE_SIZE, Page, capped_counts, page_number, paginate
+from designer.monitoring.paging import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    Page,
+    capped_counts,
+    page_number,
+    paginate,
+)
 from designer.monitoring.trigger_history import attach_errors, fires_without_run, trigger_keys
 from engine import permissions
 from engine.models import (
@@ -60,29 +67,63 @@ def _filter_runs(runs, filters: dict):
     return runs
 
 
-def _state_counts(runs, *, sees_all: bool, involved: list | None = None) -> dict:
+def _state_counts(
+    runs, *, sees_all: bool, involved: list | None = None, complete: bool = True
+) -> dict:
     """``{state: (count, capped)}`` for the runs list.
 
     Over all runs, a count per state capped at COUNT_CAP (reads at most that
     many index entries per state); over the runs a person is involved in
-    (``involved``: their ``(pk, state, started_at)`` rows, already read), exact
-    counts from those rows.
+    (``involved``: their first ``(pk, state, started_at)`` rows in list order,
+    already read), counts from those rows: exact when ``complete`` (all of
+    them read), else lower bounds shown as capped ("612+").
     """
     if sees_all:
         return capped_counts({value: runs.filter(state=value) for value, _ in RunState.choices})
     if involved is None:
         involved = list(runs.order_by().values_list("pk", "state", "started_at"))
     found = Counter(state for _, state, _ in involved)
-    return {value: (found.get(value, 0), False) for value, _ in RunState.choices}
+    return {value: (found.get(value, 0), not complete) for value, _ in RunState.choices}
 
 
-def _page_of_involved(involved: list, request: HttpRequest, filters: dict, *, oldest_first: bool):
+# Filters the index walks of a person's runs cannot apply (they narrow by state only).
+_NOT_WALKED = ("process", "version", "started_from", "started_to", "business_key", "trigger")
+
+
+def _involved(request: HttpRequest, runs, filters: dict, *, oldest_first: bool):
+    """A person's runs as ``(rows, complete)``: the first COUNT_CAP of them in list
+    order through walks that stop (one query however long their history), and
+    whether that is all of them. With a filter the walks cannot apply, every
+    one of them (exact, as the filter narrows them)."""
+    if not any(filters.get(name) for name in _NOT_WALKED):
+        rows = permissions.involved_first(request.user, COUNT_CAP + 1, request, oldest=oldest_first)
+        if rows is not None:
+            return rows[:COUNT_CAP], len(rows) <= COUNT_CAP
+    return list(runs.order_by().values_list("pk", "state", "started_at")), True
+
+
+def _page_of_involved(
+    involved: list,
+    request: HttpRequest,
+    filters: dict,
+    *,
+    oldest_first: bool,
+    complete: bool = True,
+    count: tuple[int, bool] | None = None,
+):
     """The page of a person's runs, picked from their rows already read: one
-    query for the page's runs by id, instead of evaluating their set again."""
-    rows = [r for r in involved if not filters.get("state") or r[1] == filters["state"]]
+    query for the page's runs by id. When those rows stop before the page's
+    end (more runs than COUNT_CAP), one more walk, to the page's end."""
+    state = filters.get("state")
+    rows = [r for r in involved if not state or r[1] == state]
     rows.sort(key=lambda r: (r[2], r[0]), reverse=not oldest_first)
     number = page_number(request)
     start = (number - 1) * PAGE_SIZE
+    if not complete and len(rows) <= start + PAGE_SIZE:
+        walked = permissions.involved_first(
+            request.user, start + PAGE_SIZE + 1, request, oldest=oldest_first, state=state or None
+        )
+        rows = walked if walked is not None else rows
     ids = [pk for pk, _, _ in rows[start : start + PAGE_SIZE]]
     found = (
         {
@@ -94,13 +135,14 @@ def _page_of_involved(involved: list, request: HttpRequest, filters: dict, *, ol
         if ids
         else {}
     )
+    total, capped = count if count is not None else (len(rows), False)
     return Page(
         rows=[found[pk] for pk in ids if pk in found],
         number=number,
         per_page=PAGE_SIZE,
         has_next=len(rows) > start + PAGE_SIZE,
-        count=len(rows),
-        capped=False,
+        count=total,
+        capped=capped,
         query={k: v for k, v in filters.items() if v not in (None, "", [])},
     )
 
@@ -115,22 +157,31 @@ def run_list(request: HttpRequest) -> HttpResponse:
     # Counts by state, the state filter left out so every state's count stays
     # visible as a way to switch to it. One query either way.
     sees_all = permissions.sees_all_runs(request.user)
-    # A person's own runs are a union of id sets (started, assigned, completed,
-    # offered): evaluated once, for the counts by state and the page both.
-    involved = None if sees_all else list(runs.order_by().values_list("pk", "state", "started_at"))
-    found = _state_counts(runs, sees_all=sees_all, involved=involved)
+    oldest_first = filters.get("sort") == "oldest"
+    # A person's own runs (started, assigned, completed, offered): read once,
+    # up to COUNT_CAP of them, for the counts by state and the page both.
+    involved, complete = (
+        (None, True) if sees_all else _involved(request, runs, filters, oldest_first=oldest_first)
+    )
+    found = _state_counts(runs, sees_all=sees_all, involved=involved, complete=complete)
     others = {k: v for k, v in filters.items() if k != "state"}
     counts = _state_links(found, others)
     total = sum(n for n, _ in found.values())
     total_capped = any(capped for _, capped in found.values())
     if filters.get("state"):
         runs = runs.filter(state=filters["state"])
-    oldest_first = filters.get("sort") == "oldest"
     # The counts by state already give the total: no second count.
     if filters.get("state"):
         total, total_capped = found[filters["state"]]
     if involved is not None:
-        page = _page_of_involved(involved, request, filters, oldest_first=oldest_first)
+        page = _page_of_involved(
+            involved,
+            request,
+            filters,
+            oldest_first=oldest_first,
+            complete=complete,
+            count=(total, total_capped),
+        )
     else:
         page = paginate(
             _listed(runs, oldest_first=oldest_first),
