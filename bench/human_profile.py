@@ -3,6 +3,13 @@
     .venv/bin/python bench/human_profile.py                     # CPU ms per start, per completion
     .venv/bin/python bench/human_profile.py --profile start     # cProfile top 15 of the starts
     .venv/bin/python bench/human_profile.py --profile complete  # ... of the completions
+    valgrind --tool=callgrind --toggle-collect=_operator_call \
+        .venv/bin/python bench/human_profile.py --callgrind start --runs 50  # instructions
+
+``--callgrind start`` starts ``--runs`` runs inside ``operator.call`` (and
+``--callgrind complete`` does their completions there), so that callgrind
+collects only those (Python, Django and SQLite's C code, not the setup):
+divide callgrind's "Collected" by the runs (a completion: by runs × 4).
 
 The process is ``bench/engine_bench.py``'s ``human`` workload (four human
 tasks: assigned by expression, offered to a role, offered to a user,
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import operator
 import os
 import pstats
 import sys
@@ -67,12 +75,13 @@ def start_runs(runs: int, username: str) -> tuple[list, float]:
     return started, time.process_time() - cpu
 
 
-def complete_all(started: list, username: str, profiler=None) -> tuple[int, float]:
+def complete_all(started: list, username: str, profiler=None, call=None) -> tuple[int, float]:
     """Complete every task of ``started``, one task of each run after the other.
 
     Each completion reads its workitem first, as the inbox page does before
     its form posts (that read is not timed), and the person afresh, as a
-    request does.
+    request does. ``call``: how to call ``runtime.complete`` (``operator.call``
+    for callgrind).
     """
     from django.contrib.auth import get_user_model
 
@@ -89,7 +98,10 @@ def complete_all(started: list, username: str, profiler=None) -> tuple[int, floa
             began = time.process_time()
             if profiler is not None:
                 profiler.enable()
-            runtime.complete(item, user=user)
+            if call is None:
+                runtime.complete(item, user=user)
+            else:
+                call(runtime.complete, item, user=user)
             if profiler is not None:
                 profiler.disable()
             cpu += time.process_time() - began
@@ -100,6 +112,9 @@ def complete_all(started: list, username: str, profiler=None) -> tuple[int, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", choices=("start", "complete"), help="cProfile top 15")
+    parser.add_argument(
+        "--callgrind", choices=("start", "complete"), help="only these inside operator.call"
+    )
     parser.add_argument("--runs", type=int, default=200, help="runs per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--top", type=int, default=15)
@@ -112,6 +127,13 @@ def main() -> None:
 
     with override_settings(WAYMARK_SCHEDULER_BACKEND="immediate"), caches_held():
         complete_all(start_runs(3, user.username)[0], user.username)  # warm the caches
+        if args.callgrind == "start":
+            operator.call(start_runs, args.runs, user.username)  # (--toggle-collect=_operator_call)
+            return
+        if args.callgrind == "complete":
+            started, _ = start_runs(args.runs, user.username)
+            complete_all(started, user.username, call=operator.call)
+            return
         if args.profile:
             profiler = cProfile.Profile()
             if args.profile == "start":
