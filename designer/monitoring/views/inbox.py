@@ -29,6 +29,7 @@ from designer.monitoring.paging import (
     page_number,
     paginate,
 )
+from designer.monitoring.rows import workitem_rows
 from designer.monitoring.schema_forms import SchemaForm, outcome_buttons
 from engine import permissions
 from engine.models import Process, ProcessInstance, WorkItem, WorkItemState
@@ -177,11 +178,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     count, capped = found[f"{tab}:list"]
     page = paginate(items, request, query={"tab": tab, **filters}, count=count, capped=capped)
-    now = timezone.now()
-    for row in page.rows:
-        row.badges = workitem_badges(row, now)
-        moment = row.completed_at if tab == "done" else row.created_at
-        row.when = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
     tabs = [
         {
             "key": key,
@@ -196,6 +192,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tabs": tabs,
         "form": form,
         "page": page,
+        "rows": workitem_rows(page.rows, done=tab == "done", now=timezone.now()),
         "filters": filters,
     }
     template = "monitoring/inbox.html"

@@ -34,6 +34,7 @@ from designer.monitoring.paging import (
     page_number,
     paginate,
 )
+from designer.monitoring.rows import run_rows
 from designer.monitoring.trigger_history import attach_errors, fires_without_run, trigger_keys
 from engine import permissions
 from engine.models import (
@@ -200,6 +201,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "total": f"{total:,}+" if total_capped else f"{total:,}",
         "all_url": "?" + urlencode(others),
         "page": page,
+        "rows": run_rows(page.rows),  # the text each row shows, read once
         "operator": permissions.can_manage(request.user),
         "monitor_allowed": permissions.may_monitor(request.user),
         "here": request.get_full_path(),
