@@ -91,15 +91,20 @@ def _state_counts(
 _NOT_WALKED = ("process", "version", "started_from", "started_to", "business_key", "trigger")
 
 
+def _walkable(filters: dict) -> bool:
+    return not any(filters.get(name) for name in _NOT_WALKED)
+
+
 def _involved(request: HttpRequest, runs, filters: dict, *, oldest_first: bool):
     """A person's runs as ``(rows, complete)``: the first COUNT_CAP of them in list
     order through walks that stop (one query however long their history), and
-    whether that is all of them. With a filter the walks cannot apply, every
-    one of them (exact, as the filter narrows them)."""
-    if not any(filters.get(name) for name in _NOT_WALKED):
+    whether that is all of them. With a filter the walks cannot apply (``runs``
+    given), every one of them (exact, as the filter narrows them)."""
+    if runs is None:
         rows = permissions.involved_first(request.user, COUNT_CAP + 1, request, oldest=oldest_first)
         if rows is not None:
             return rows[:COUNT_CAP], len(rows) <= COUNT_CAP
+        runs = permissions.listed_runs(request.user, request)  # a custom tenant filter
     return list(runs.order_by().values_list("pk", "state", "started_at")), True
 
 
@@ -154,10 +159,17 @@ def run_list(request: HttpRequest) -> HttpResponse:
     processes = list(scoped(Process.objects.order_by("code"), request).only("code", "title"))
     form = RunFilterForm(request.GET or None, processes=processes, triggers=trigger_keys(processes))
     filters = form.values() if request.GET else {}
-    runs = _filter_runs(permissions.listed_runs(request.user, request), filters)
+    sees_all = permissions.sees_all_runs(request.user)
+    # A person's own runs come by index walks (_involved): the union of id sets
+    # of listed_runs (and its read of the person's groups) only for a filter the
+    # walks cannot apply.
+    runs = (
+        _filter_runs(permissions.listed_runs(request.user, request), filters)
+        if sees_all or not _walkable(filters)
+        else None
+    )
     # Counts by state, the state filter left out so every state's count stays
     # visible as a way to switch to it. One query either way.
-    sees_all = permissions.sees_all_runs(request.user)
     oldest_first = filters.get("sort") == "oldest"
     # A person's own runs (started, assigned, completed, offered): read once,
     # up to COUNT_CAP of them, for the counts by state and the page both.
@@ -169,7 +181,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     counts = _state_links(found, others)
     total = sum(n for n, _ in found.values())
     total_capped = any(capped for _, capped in found.values())
-    if filters.get("state"):
+    if filters.get("state") and runs is not None:
         runs = runs.filter(state=filters["state"])
     # The counts by state already give the total: no second count.
     if filters.get("state"):
