@@ -20,6 +20,7 @@ from django.utils import timezone
 from engine.core import graph as core_graph
 from engine.core import states as core_states
 from engine.models.definitions import ActivityKind, Version
+from engine.models.indexes import WORKITEM_BASE_INDEXES
 from engine.models.involvement import CANDIDATE_INDEXES, WORKITEM_INDEXES, run_start_copy
 
 
@@ -331,8 +332,8 @@ class WorkItemQuerySet(models.QuerySet):
 class WorkItem(models.Model):
     """One visit of a run to an activity: a person's task, an automatic step, a wait."""
 
-    instance = models.ForeignKey(
-        ProcessInstance, on_delete=models.CASCADE, related_name="workitems"
+    instance = models.ForeignKey(  # no index of its own: it leads two others (indexes.py)
+        ProcessInstance, on_delete=models.CASCADE, related_name="workitems", db_index=False
     )
     seq = models.PositiveIntegerField(help_text="visit number within the run")
     activity_key = models.CharField(max_length=64)
@@ -348,9 +349,15 @@ class WorkItem(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_workitems",
+        db_index=False,  # wi_inbox leads with it (engine/models/indexes.py)
     )
     delegated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # partial: wi_delegated_by (engine/models/indexes.py)
     )
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -358,6 +365,7 @@ class WorkItem(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="completed_workitems",
+        db_index=False,  # wi_done leads with it (engine/models/indexes.py)
     )
     outcome = models.CharField(max_length=200, blank=True)
     form_data = models.JSONField(default=dict, blank=True)
@@ -381,7 +389,12 @@ class WorkItem(models.Model):
     # A wait armed by a "wait for the first" gateway: the gateway's workitem
     # (the first of its waits to fire cancels the others; engine.runtime.first_of).
     gateway = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="armed_waits"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="armed_waits",
+        db_index=False,  # partial: wi_gateway (engine/models/indexes.py)
     )
     # SLA
     sla_warn_at = models.DateTimeField(null=True, blank=True)
@@ -404,38 +417,8 @@ class WorkItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["instance", "seq"], name="workitem_seq_unique"),
         ]
-        indexes = [
-            models.Index(fields=["instance", "state"], name="wi_instance_state"),
-            models.Index(fields=["assignee", "state", "-created_at"], name="wi_inbox"),
-            models.Index(fields=["state", "-created_at"], name="wi_state_time"),
-            models.Index(fields=["completed_by", "-completed_at"], name="wi_done"),
-            models.Index(
-                fields=["dispatched_at"],
-                condition=Q(state="ready"),
-                name="wi_ready_dispatched",
-            ),
-            models.Index(
-                fields=["lease_expires_at"],
-                condition=Q(state="ready", lease_expires_at__isnull=False),
-                name="wi_ready_lease",
-            ),
-            models.Index(
-                fields=["signal_name", "correlation_value"],
-                condition=Q(state="waiting"),
-                name="wi_signal_wait",
-            ),
-            models.Index(
-                fields=["sla_warn_at"],
-                condition=Q(sla_warned_at__isnull=True, state__in=HUMAN_OPEN_STATES),
-                name="wi_sla_warn_due",
-            ),
-            models.Index(
-                fields=["sla_breach_at"],
-                condition=Q(sla_breached_at__isnull=True, state__in=HUMAN_OPEN_STATES),
-                name="wi_sla_breach_due",
-            ),
-            *WORKITEM_INDEXES,
-        ]
+        # engine/models/indexes.py: what each costs a step; involvement.py: the runs list
+        indexes = [*WORKITEM_BASE_INDEXES, *WORKITEM_INDEXES]
         permissions = [
             ("manage_workitems", "Can assign, reassign and act on any workitem"),
         ]
