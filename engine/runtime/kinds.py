@@ -52,7 +52,6 @@ from engine.runtime import first_of, locks, signals
 from engine.runtime.audit import record
 from engine.runtime.data import check_size
 from engine.runtime.date_timers import date_timer_due
-from engine.runtime.statements import insert_rows
 
 if TYPE_CHECKING:
     from engine.runtime.walk import Walk
@@ -65,18 +64,6 @@ class Entry:
     enter: Enter  # how a run enters an activity of the kind
     timers: bool = False  # its workitem may have a timer (dropped when it closes)
     offers: bool = False  # its workitem is offered to candidates (withdrawn when it closes)
-
-
-def insert(workitem: WorkItem) -> None:
-    """INSERT a new ``workitem`` (its primary key set): ``workitem.save()``, precompiled.
-
-    Django built the INSERT anew on every save, about a fifth of an automatic
-    step's Python (docs/benchmarks.md). The same row reaches the database in
-    one statement (INSERT ... RETURNING); no model signals are sent, and none
-    is needed: no receiver is connected to WorkItem (the record-trigger
-    receivers never watch the engine's own models, engine.runtime.model_events).
-    """
-    insert_rows([workitem])
 
 
 def idempotency_key(workitem: WorkItem) -> str:
@@ -98,7 +85,7 @@ def enter_end(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     """The end: done on arrival; nothing follows (settle() ends the run)."""
     workitem.state = WorkItemState.COMPLETED
     workitem.completed_at = walk.now
-    insert(workitem)
+    walk.insert(workitem)
     if activity.fail_reason:
         walk.failing_at = activity  # settle() fails the run (engine.runtime.failing_end)
 
@@ -112,7 +99,7 @@ def enter_automatic(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     workitem.dispatched_at = walk.now
     workitem.idempotency_key = idempotency_key(workitem)
     walk.effects.lease_at_insert(workitem)  # the worker's chain goes on with it: no UPDATE
-    insert(workitem)
+    walk.insert(workitem)
     walk.effects.send(workitem.pk, workitem.lock_version)
     walk.effects.created[workitem.pk] = workitem
     walk.readied = True
@@ -137,7 +124,7 @@ def enter_human(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
         if text:
             with contextlib.suppress(DurationError):
                 setattr(workitem, field_name, walk.now + parse_duration(text))
-    insert(workitem)
+    walk.insert(workitem)
     groups = (*activity.allowed_groups, *activity.roles)
     if activity.allowed_users or groups:  # a new workitem has no offers to replace
         set_candidates(workitem, users=activity.allowed_users, groups=groups, replace=False)
@@ -261,11 +248,10 @@ def enter_timer(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     due, problem = _timer_due(walk, activity)
     if due is None:
         workitem.state = WorkItemState.FALLOUT
-        insert(workitem)
-        walk.fallout(workitem, IncidentKind.DATA, problem, created=True)
+        walk.fallout(workitem, IncidentKind.DATA, problem, created=True)  # (inserts it)
         return
     workitem.due_at = due
-    insert(workitem)
+    walk.insert(workitem)
     Timer.objects.create(
         instance=walk.run,
         workitem=workitem,
@@ -300,7 +286,7 @@ def enter_signal(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     workitem.state = WorkItemState.WAITING
     workitem.signal_name = activity.signal_name.strip()
     workitem.correlation_value = signals.correlation_of(activity, walk.run.data)
-    insert(workitem)
+    walk.insert(workitem)
     extra = None
     if activity.signal_timeout:
         with contextlib.suppress(DurationError):
@@ -322,7 +308,7 @@ def enter_signal(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
 def enter_subprocess(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     """Start a child run of the named process (of the run's tenant) and wait for it."""
     workitem.state = WorkItemState.WAITING
-    insert(workitem)
+    walk.insert(workitem)
     record("workitem.created", walk.run, workitem, status_to=workitem.state)
     code = activity.subprocess_code
     # Only a process of the parent's tenant: a definition must not reach across tenants.
@@ -439,8 +425,13 @@ def close_extras(workitem: WorkItem, *, timers: bool = True) -> None:
     human_without_timeout = workitem.activity_kind == ActivityKind.HUMAN and not workitem.due_at
     if timers and entry.timers and not human_without_timeout:
         Timer.objects.filter(workitem=workitem, fired_at=None).delete()
-    if entry.offers:
+    if entry.offers and getattr(workitem, OFFERS_KNOWN, True):
         _withdraw_offers(workitem)
+
+
+# Set on a workitem read with whether it has offers (engine.services.workitems): a task
+# with none (assigned by expression) closes without the DELETE.
+OFFERS_KNOWN = "_waymark_has_offers"
 
 
 def _withdraw_offers(workitem: WorkItem) -> None:

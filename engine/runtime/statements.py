@@ -28,9 +28,10 @@ from typing import Any, TypeVar, cast
 
 from django.db import DatabaseError, connections, router
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-from django.db.models import DateField, Field, Model, QuerySet, Subquery
+from django.db.models import DateField, Exists, Field, Model, OuterRef, QuerySet, Subquery
 
-from engine.models import ProcessInstance, Timer, WorkItem
+from engine.models import ProcessInstance, Timer, WorkItem, WorkItemCandidate
+from engine.models.runtime import OPEN_STATES
 
 # (major, minor) versions of Django whose compiler internals this module was checked against.
 CHECKED_DJANGO = ((5, 2),)
@@ -66,10 +67,28 @@ def _build_workitem(alias: str) -> QuerySet:
     return WorkItem.objects.using(alias).filter(pk=WORKITEM)
 
 
+def _build_task(alias: str) -> QuerySet:
+    # A human task re-read under its run's lock, with what its door would otherwise ask
+    # in queries of their own: whether any other workitem of the run is open (if none,
+    # the walk knows the run's open workitems), and whether it has offers to withdraw.
+    others = (
+        WorkItem.objects.using(alias)
+        .filter(instance_id=OuterRef("instance_id"), state__in=OPEN_STATES)
+        .exclude(pk=WORKITEM)
+    )
+    offers = WorkItemCandidate.objects.using(alias).filter(workitem_id=WORKITEM)
+    return (
+        WorkItem.objects.using(alias)
+        .annotate(others_open=Exists(others), has_offers=Exists(offers))
+        .filter(pk=WORKITEM)
+    )
+
+
 STATEMENTS = {
     "lock_with_workitem": _build_lock_with_workitem,
     "try_lock": _build_try_lock,
     "workitem": _build_workitem,
+    "task": _build_task,
 }
 
 

@@ -18,6 +18,8 @@ to refuse acting on a stale page.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -36,10 +38,14 @@ from engine.models import (
 from engine.runtime.audit import batch, record
 from engine.runtime.data import check_size
 from engine.runtime.effects import Effects
-from engine.runtime.locks import bump, get_workitem, lock_run_with
+from engine.runtime.kinds import OFFERS_KNOWN
+from engine.runtime.locks import bump, lock_run_with
+from engine.runtime.statements import WORKITEM, statement
 from engine.runtime.walk import Walk
 from engine.schemas import apply_defaults
 from engine.services.runs import schema_errors
+
+OTHERS_OPEN = "_waymark_others_open"
 
 CLOSED_MESSAGES = {
     WorkItemState.COMPLETED: "This task was already completed{by}.",
@@ -67,11 +73,19 @@ def _lock(workitem: WorkItem | int, expected_version: int | None = None):
     try:
         # Both statements compiled once (engine.runtime.statements): the ORM built
         # them anew for every completion, a third of its Python time. The state and
-        # version read with the lock are not used: the workitem is re-read under it.
+        # version read with the lock are not used: the workitem is re-read under it
+        # (on PostgreSQL a statement after the lock wait sees what committed before).
         run, _, _ = lock_run_with(run_id, pk)
-        row = get_workitem(pk)
-    except (ProcessInstance.DoesNotExist, WorkItem.DoesNotExist):
+    except ProcessInstance.DoesNotExist:
         raise Conflict("This task no longer exists.") from None
+    found = statement("task").first({WORKITEM: pk})
+    if found is None:
+        raise Conflict("This task no longer exists.")
+    row, extra = cast(WorkItem, found[0]), found[1]
+    # Whether it has offers to withdraw when it closes or is released (engine.runtime.kinds),
+    # and whether another workitem of the run is open (complete()).
+    setattr(row, OFFERS_KNOWN, bool(extra["has_offers"]))
+    setattr(row, OTHERS_OPEN, bool(extra["others_open"]))
     row.instance = run
     if row.activity_kind != ActivityKind.HUMAN:
         raise Conflict("Only a human task can be claimed, completed or assigned.")
@@ -155,7 +169,7 @@ def release(workitem: WorkItem | int, *, user, expected_version: int | None = No
             or workitem.assignee_id == getattr(user, "pk", None)
         ):
             raise NotAllowed("Only its assignee (or a manager) can release this task.")
-        if not WorkItemCandidate.objects.filter(workitem=workitem).exists():
+        if not getattr(workitem, OFFERS_KNOWN):  # (read with the workitem under the lock)
             raise Conflict(
                 "This task is offered to nobody else, so it cannot be released; "
                 "ask a manager to reassign it."
@@ -252,6 +266,8 @@ def complete(
         outcome = _check_outcome(activity, outcome)
         form = _check_form(activity, data)
         walk = Walk(run, effects, actor=user)  # (before the form's data: timers follow it)
+        if not getattr(workitem, OTHERS_OPEN):
+            walk.knows_open_besides([workitem])  # settle() needs no query for the run's state
         merged = {**run.data, **form}
         check_size(merged)
         run.data = merged

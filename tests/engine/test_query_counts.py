@@ -117,16 +117,17 @@ def test_an_automatic_step_costs_a_fixed_number_of_statements(wm):
     assert per_step == Cost(statements=5, writes=4, transactions=1), _shown(sql6)
     # The start (its process and published version cached) and the first step's
     # claim, the end, the run completed.
-    assert three == Cost(statements=25, writes=18, transactions=4), (three, _shown(sql3))
+    assert three == Cost(statements=24, writes=17, transactions=4), (three, _shown(sql3))
 
 
 def test_a_human_task_start_costs_a_fixed_number_of_statements(wm, human):
     cost, run, sql = measure(wm, runtime.start_run, "qc_human", {"user": "bob"})
     assert run.state == "waiting"
-    # The run inserted (the process and its published version are cached) and
-    # walked to the first task (start and task workitems, the assignee looked up,
-    # no offers to read for a new task), its audit events, the run's state saved.
-    assert cost == Cost(statements=7, writes=5, transactions=1), (cost, _shown(sql))
+    # The run inserted (the process and its published version are cached), the
+    # assignee looked up, the start and task workitems in one INSERT (no offers to
+    # read for a new task; its open workitems known without a query), its audit
+    # events, the run's state saved.
+    assert cost == Cost(statements=5, writes=4, transactions=1), (cost, _shown(sql))
 
 
 def test_a_completion_costs_a_fixed_number_of_statements(wm, human):
@@ -136,10 +137,12 @@ def test_a_completion_costs_a_fixed_number_of_statements(wm, human):
     assert WorkItem.objects.get(pk=task.pk).state == WorkItemState.COMPLETED
     assert run.workitems.get(activity_key="approve").state == WorkItemState.OFFERED
     # The workitem's run (named by the workitem passed) locked, the workitem
-    # re-read; no permission query for its assignee; the task closed (its offers
-    # withdrawn by one DELETE; a task without a timeout has no timer to look
-    # for), the next task inserted and offered, audit, the run.
-    assert cost == Cost(statements=10, writes=6, transactions=1), (cost, _shown(sql))
+    # re-read (with whether it has offers and whether another workitem of the run
+    # is open: neither, so no DELETE and no query for the run's state); no
+    # permission query for its assignee; the task closed (a task without a timeout
+    # has no timer to look for), the next task inserted and offered (its group
+    # looked up), audit, the run.
+    assert cost == Cost(statements=8, writes=5, transactions=1), (cost, _shown(sql))
 
 
 def test_a_completion_by_id_and_by_a_candidate(wm, human):
@@ -150,8 +153,8 @@ def test_a_completion_by_id_and_by_a_candidate(wm, human):
     assert WorkItem.objects.get(pk=task.pk).state == WorkItemState.COMPLETED
     # By id: the workitem's run looked up first. Offered to a role: one query asks
     # whether bob is a candidate (never his permissions). The next task is offered
-    # to a user by name (looked up), not a group.
-    assert cost == Cost(statements=12, writes=6, transactions=1), (cost, _shown(sql))
+    # to a user by name (looked up), not a group. Its offers withdrawn (one DELETE).
+    assert cost == Cost(statements=11, writes=6, transactions=1), (cost, _shown(sql))
     assert not any("auth_permission" in s for s in sql), _shown(sql)
 
 
