@@ -26,9 +26,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connections, router
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-from django.db.models import DateField, Exists, Field, Model, OuterRef, QuerySet, Subquery
+from django.db.models import DateField, Exists, Field, Model, OuterRef, Q, QuerySet, Subquery
 
 from engine.models import ProcessInstance, Timer, WorkItem, WorkItemCandidate
 from engine.models.runtime import OPEN_STATES
@@ -40,6 +41,7 @@ M = TypeVar("M", bound=Model)
 
 RUN = -7_000_000_001  # placeholder ids the statements are compiled with
 WORKITEM = -7_000_000_002
+USER = -7_000_000_003
 
 
 def _build_lock_with_workitem(alias: str) -> QuerySet:
@@ -70,16 +72,20 @@ def _build_workitem(alias: str) -> QuerySet:
 def _build_task(alias: str) -> QuerySet:
     # A human task re-read under its run's lock, with what its door would otherwise ask
     # in queries of their own: whether any other workitem of the run is open (if none,
-    # the walk knows the run's open workitems), and whether it has offers to withdraw.
+    # the walk knows the run's open workitems), whether it has offers to withdraw, and
+    # whether it is offered to the person (USER) by name or through a group (as
+    # engine.permissions.is_candidate asks).
     others = (
         WorkItem.objects.using(alias)
         .filter(instance_id=OuterRef("instance_id"), state__in=OPEN_STATES)
         .exclude(pk=WORKITEM)
     )
     offers = WorkItemCandidate.objects.using(alias).filter(workitem_id=WORKITEM)
+    memberships = get_user_model().groups.through.objects.using(alias).filter(user_id=USER)
+    offered = offers.filter(Q(user_id=USER) | Q(group_id__in=memberships.values("group_id")))
     return (
         WorkItem.objects.using(alias)
-        .annotate(others_open=Exists(others), has_offers=Exists(offers))
+        .annotate(others_open=Exists(others), has_offers=Exists(offers), offered_to=Exists(offered))
         .filter(pk=WORKITEM)
     )
 

@@ -40,12 +40,13 @@ from engine.runtime.data import check_size
 from engine.runtime.effects import Effects
 from engine.runtime.kinds import OFFERS_KNOWN
 from engine.runtime.locks import bump, lock_run_with
-from engine.runtime.statements import WORKITEM, statement
+from engine.runtime.statements import USER, WORKITEM, statement
 from engine.runtime.walk import Walk
 from engine.schemas import apply_defaults
 from engine.services.runs import schema_errors
 
 OTHERS_OPEN = "_waymark_others_open"
+OFFERED_TO = "_waymark_offered_to_user"  # the task is offered to the user _lock was given
 
 CLOSED_MESSAGES = {
     WorkItemState.COMPLETED: "This task was already completed{by}.",
@@ -58,8 +59,11 @@ CLOSED_MESSAGES = {
 # Locking -----------------------------------------------------------------------------
 
 
-def _lock(workitem: WorkItem | int, expected_version: int | None = None):
-    """Lock the workitem's run, re-read the workitem, refuse stale or closed ones."""
+def _lock(workitem: WorkItem | int, expected_version: int | None = None, user=None):
+    """Lock the workitem's run, re-read the workitem, refuse stale or closed ones.
+
+    ``user``: the person acting, to read whether the task is offered to them too.
+    """
     if isinstance(workitem, WorkItem):
         # A workitem never moves to another run: the caller's copy names the run to lock.
         pk, run_id = workitem.pk, workitem.instance_id
@@ -78,7 +82,8 @@ def _lock(workitem: WorkItem | int, expected_version: int | None = None):
         run, _, _ = lock_run_with(run_id, pk)
     except ProcessInstance.DoesNotExist:
         raise Conflict("This task no longer exists.") from None
-    found = statement("task").first({WORKITEM: pk})
+    person = user.pk if getattr(user, "is_authenticated", False) else None
+    found = statement("task").first({WORKITEM: pk, USER: person if person is not None else -1})
     if found is None:
         raise Conflict("This task no longer exists.")
     row, extra = cast(WorkItem, found[0]), found[1]
@@ -86,6 +91,7 @@ def _lock(workitem: WorkItem | int, expected_version: int | None = None):
     # and whether another workitem of the run is open (complete()).
     setattr(row, OFFERS_KNOWN, bool(extra["has_offers"]))
     setattr(row, OTHERS_OPEN, bool(extra["others_open"]))
+    setattr(row, OFFERED_TO, bool(extra["offered_to"]) and person is not None)
     row.instance = run
     if row.activity_kind != ActivityKind.HUMAN:
         raise Conflict("Only a human task can be claimed, completed or assigned.")
@@ -129,12 +135,12 @@ def claim(workitem: WorkItem | int, *, user, expected_version: int | None = None
     if user is None:
         raise InvalidData("Claiming needs a user.")
     with transaction.atomic():
-        run, workitem = _lock(workitem, expected_version)
+        run, workitem = _lock(workitem, expected_version, user)
         if workitem.state == WorkItemState.ASSIGNED:
             if workitem.assignee_id == user.pk:
                 return workitem
             raise Conflict(f"This task was already claimed by {_username(workitem.assignee)}.")
-        offered = permissions.is_candidate(user, workitem)
+        offered = getattr(workitem, OFFERED_TO)  # (permissions.is_candidate, read with it)
         if not (offered or permissions.can_manage_workitems(user)):
             raise NotAllowed("This task is not offered to you.")
         _assign(run, workitem, user, action="workitem.claimed", actor=user)
@@ -252,8 +258,10 @@ def complete(
     """
     effects = Effects()
     with transaction.atomic(), batch():  # the completion's events: one INSERT
-        run, workitem = _lock(workitem, expected_version)
-        if not permissions.can_act(user, workitem):
+        run, workitem = _lock(workitem, expected_version, user)
+        # An offered task's candidate may act (as can_act would find, read with the task).
+        offered = workitem.state == WorkItemState.OFFERED and getattr(workitem, OFFERED_TO)
+        if not (offered or permissions.can_act(user, workitem)):
             if workitem.state == WorkItemState.ASSIGNED and workitem.assignee_id != getattr(
                 user, "pk", None
             ):
