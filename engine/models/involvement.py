@@ -94,7 +94,10 @@ def involved_rows(
     if tenant_id is not None:
         narrow += " AND r.tenant_id = %s"
         narrow_params.append(tenant_id)
-    joined = f" JOIN {run_table} r ON r.id = s.instance_id" if narrow else ""
+    # CROSS JOIN: SQLite keeps the source's walk as the outer loop (one run looked
+    # up by key per row) rather than scanning every run in the state.
+    joined = f" CROSS JOIN {run_table} r" if narrow else ""
+    on_run = " AND r.id = s.instance_id" if narrow else ""
 
     legs, params = [], []
     # Runs they started: the run rows themselves, on run_starter_time.
@@ -116,7 +119,7 @@ def involved_rows(
             # DISTINCT: a person often has several workitems (or offers) in one run.
             legs.append(
                 f"SELECT DISTINCT s.run_started_at AS t, s.instance_id AS run_id "
-                f"FROM {table} s{joined} WHERE s.{column} = %s{narrow} "
+                f"FROM {table} s{joined} WHERE s.{column} = %s{on_run}{narrow} "
                 f"ORDER BY t {direction}, run_id {direction} LIMIT %s"
             )
             params += [key, *narrow_params, upto]
