@@ -52,6 +52,7 @@ from engine.runtime import first_of, locks, signals
 from engine.runtime.audit import record
 from engine.runtime.data import check_size
 from engine.runtime.date_timers import date_timer_due
+from engine.runtime.statements import insert_offers
 
 if TYPE_CHECKING:
     from engine.runtime.walk import Walk
@@ -186,34 +187,27 @@ def set_candidates(workitem: WorkItem, *, users=(), groups=(), replace: bool = T
     """
     if replace:
         _withdraw_offers(workitem)
-    User = get_user_model()
-    rows = (
-        [
-            WorkItemCandidate(
-                workitem=workitem,
-                instance_id=workitem.instance_id,
-                user_id=pk,
-                created_at=workitem.created_at,
-                run_started_at=workitem.run_started_at,
-            )
-            for pk in User.objects.filter(
-                **{f"{User.USERNAME_FIELD}__in": list(users)}
-            ).values_list("pk", flat=True)
-        ]
-        if users
-        else []
+    names = list(dict.fromkeys(g for g in groups if g))
+    users = list(dict.fromkeys(users))
+    # Every offer is this row but for its user or group.
+    template = WorkItemCandidate(
+        workitem=workitem,
+        instance_id=workitem.instance_id,
+        created_at=workitem.created_at,
+        run_started_at=workitem.run_started_at,  # engine.models.involvement
     )
-    for name in dict.fromkeys(g for g in groups if g):
+    # One INSERT ... SELECT looks the names up and offers the task (the ORM took a
+    # query per group and one for the users, then the INSERT).
+    offered = insert_offers(template, users, names)
+    if len(offered) == len(names):
+        return
+    rows = []  # (a group named for the first time: created, then offered)
+    for name in names:
         group, _ = Group.objects.get_or_create(name=name)
-        rows.append(
-            WorkItemCandidate(
-                workitem=workitem,
-                instance_id=workitem.instance_id,
-                group=group,
-                created_at=workitem.created_at,
-                run_started_at=workitem.run_started_at,
-            )
-        )
+        if group.pk not in offered:
+            row = copy.copy(template)
+            row.group = group
+            rows.append(row)
     WorkItemCandidate.objects.bulk_create(rows)
 
 

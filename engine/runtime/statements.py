@@ -418,3 +418,59 @@ def insert_rows(objs: Sequence[Model]) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = alias
+
+
+@lru_cache(maxsize=32)
+def _offers_statement(
+    model: type[Model], users: int, groups: int, alias: str, vendor: str
+) -> tuple[str, list[_Column]]:
+    quote = connections[alias].ops.quote_name
+    columns = [field for field in model._meta.concrete_fields if not field.primary_key]
+    User = get_user_model()
+    Group = cast(Any, _field(model, "group")).related_model
+    # A NULL of the key's type: PostgreSQL would type a bare NULL of a subquery as text.
+    none = {
+        name: f"CAST(NULL AS {_field(model, name).db_type(connections[alias])})"
+        for name in ("user", "group")
+    }
+    legs = []
+    for who, count, name_field in ((User, users, User.USERNAME_FIELD), (Group, groups, "name")):
+        if count:
+            table, pk = quote(who._meta.db_table), quote(_pk_column(who))
+            ids = (
+                f"{pk} AS u, {none['group']} AS g"
+                if who is User
+                else f"{none['user']} AS u, {pk} AS g"
+            )
+            names = quote(_column(_field(who, name_field)))
+            marks = ", ".join(["%s"] * count)
+            legs.append(f"SELECT {ids} FROM {table} WHERE {names} IN ({marks})")
+    # The constant columns outside the UNION: PostgreSQL types each parameter by the
+    # column it is inserted into.
+    picked = {"user": "offered.u", "group": "offered.g"}
+    values = [picked.get(field.name, "%s") for field in columns]
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(_column(field)) for field in columns)}) "
+        f"SELECT {', '.join(values)} FROM ({' UNION ALL '.join(legs)}) offered "
+        f"RETURNING {quote(_column(_field(model, 'group')))}"
+    )
+    return sql, _columns([field for field in columns if field.name not in picked])
+
+
+def insert_offers(template: Model, users: Sequence[str], groups: Sequence[str]) -> set[int]:
+    """INSERT a copy of ``template`` (an offer) for each user and group of these names.
+
+    One INSERT ... SELECT: the names are looked up by the statement itself (users
+    by their USERNAME_FIELD, groups by name; names that match nobody add no row).
+    Returns the ids of the groups offered (a name not among them is no group yet).
+    """
+    if not users and not groups:
+        return set()
+    model = type(template)
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    sql, columns = _offers_statement(model, len(users), len(groups), alias, connection.vendor)
+    params = [*_db_values(template, columns, connection, True), *users, *groups]
+    with _executed(connection, sql, params) as cursor:
+        return {row[0] for row in cursor.fetchall() if row[0] is not None}

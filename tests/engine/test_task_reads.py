@@ -108,3 +108,32 @@ def test_a_new_run_that_cannot_route_fails_with_its_incident(wm):
     choose = run.workitems.get(activity_key="choose")
     assert choose.state == WorkItemState.FALLOUT
     assert choose.incidents.count() == 1
+
+
+def test_offers_to_names_and_to_a_group_that_does_not_exist_yet(wm, bob, carol):
+    from engine.services.runtime import candidates
+
+    Group.objects.create(name="tr-known").user_set.add(carol)
+    deploy(
+        [
+            {
+                "key": "both",
+                "kind": "human",
+                "allowed_users": ["bob", "nobody-by-this-name"],
+                "roles": ["tr-known", "tr-new"],
+            }
+        ],
+        ["start>both", "both>end"],
+        code="tr_both",
+    )
+    run = wm.start_run("tr_both")
+    task = run.workitems.get(activity_key="both")
+    assert candidates(task) == {"users": ["bob"], "groups": ["tr-known", "tr-new"]}
+    assert Group.objects.filter(name="tr-new").exists()
+    offers = task.candidates.all()
+    assert {o.created_at for o in offers} == {task.created_at}
+    assert {o.instance_id for o in offers} == {run.pk}
+    wm.claim(task, user=carol)  # through the group
+    wm.release(task, user=carol)
+    wm.complete(task, user=bob)  # by name
+    assert not task.candidates.exists()
