@@ -189,7 +189,7 @@ def involved_first(
     user, upto: int, tenant_of: Any = None, *, oldest: bool = False, state: str | None = None
 ) -> list | None:
     """The first ``upto`` of a person's own runs (``listed_runs`` for someone who does
-    not see every run) as ``(pk, state, started_at)`` in list order, read by index
+    not see every run) as ``(pk, state)`` in list order, read by index
     walks that stop (engine.models.involvement): one query, whatever their history.
 
     None when a custom TENANT_FILTER narrows runs in a way the walks cannot

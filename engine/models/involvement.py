@@ -16,12 +16,10 @@ and the offers' INSERTs that happen anyway.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.db import connections, models
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
 # Workitems and offers of runs started before this column existed are filled by
 # migration 0015; rows written since get it from the run (engine.runtime.walk,
@@ -69,9 +67,9 @@ def involved_rows(
     oldest: bool = False,
     state: str | None = None,
     tenant_id: str | None = None,
-) -> list[tuple[int, str, datetime]]:
-    """The first ``upto`` runs ``user`` is involved in, as ``(pk, state, started_at)``
-    in list order (newest first, or oldest first): one query.
+) -> list[tuple[int, str]]:
+    """The first ``upto`` runs ``user`` is involved in, as ``(pk, state)`` in list
+    order (newest first, or oldest first): one query.
 
     ``state``: only runs in that state; ``tenant_id``: only that tenant's runs
     (None: tenancy off). Each source walks its ``(person, run start)`` index
@@ -125,14 +123,13 @@ def involved_rows(
             params += [key, *narrow_params, upto]
     # Each walk in its own derived table: SQLite takes no LIMIT on a leg of a UNION.
     union = " UNION ".join(f"SELECT t, run_id FROM ({leg}) w{i}" for i, leg in enumerate(legs))
-    ids = RawSQL(
-        f"SELECT run_id FROM ({union}) u ORDER BY t {direction}, run_id {direction} LIMIT %s",
-        (*params, upto),
+    # The runs' states by key, in the walks' order: no start time comes back to
+    # Python (SQLite's times are text the ORM would parse, row by row).
+    first = f"SELECT t, run_id FROM ({union}) u ORDER BY t {direction}, run_id {direction} LIMIT %s"
+    sql = (
+        f"SELECT r.id, r.state FROM ({first}) p CROSS JOIN {run_table} r WHERE r.id = p.run_id "
+        f"ORDER BY p.t {direction}, p.run_id {direction}"
     )
-    rows = list(
-        ProcessInstance.objects.filter(pk__in=ids)
-        .order_by()
-        .values_list("pk", "state", "started_at")
-    )
-    rows.sort(key=lambda row: (row[2], row[0]), reverse=not oldest)
-    return rows
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, upto])
+        return [(pk, value) for pk, value in cursor.fetchall()]

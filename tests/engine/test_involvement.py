@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def walked(user, upto: int = 1000, **kwargs) -> list[int]:
-    return [pk for pk, _, _ in permissions.involved_first(user, upto, **kwargs)]
+    return [pk for pk, _ in permissions.involved_first(user, upto, **kwargs)]
 
 
 def expected(user, *, oldest: bool = False, state: str | None = None) -> list[int]:

@@ -75,15 +75,15 @@ def _state_counts(
 
     Over all runs, a count per state capped at COUNT_CAP (reads at most that
     many index entries per state); over the runs a person is involved in
-    (``involved``: their first ``(pk, state, started_at)`` rows in list order,
+    (``involved``: their first ``(pk, state)`` rows in list order,
     already read), counts from those rows: exact when ``complete`` (all of
     them read), else lower bounds shown as capped ("612+").
     """
     if sees_all:
         return capped_counts({value: runs.filter(state=value) for value, _ in RunState.choices})
     if involved is None:
-        involved = list(runs.order_by().values_list("pk", "state", "started_at"))
-    found = Counter(state for _, state, _ in involved)
+        involved = list(runs.order_by().values_list("pk", "state"))
+    found = Counter(state for _, state in involved)
     return {value: (found.get(value, 0), not complete) for value, _ in RunState.choices}
 
 
@@ -95,7 +95,9 @@ def _walkable(filters: dict) -> bool:
     return not any(filters.get(name) for name in _NOT_WALKED)
 
 
-def _involved(request: HttpRequest, runs, filters: dict, *, oldest_first: bool):
+def _involved(
+    request: HttpRequest, runs, filters: dict, *, oldest_first: bool
+) -> tuple[list, bool]:
     """A person's runs as ``(rows, complete)``: the first COUNT_CAP of them in list
     order through walks that stop (one query however long their history), and
     whether that is all of them. With a filter the walks cannot apply (``runs``
@@ -105,7 +107,7 @@ def _involved(request: HttpRequest, runs, filters: dict, *, oldest_first: bool):
         if rows is not None:
             return rows[:COUNT_CAP], len(rows) <= COUNT_CAP
         runs = permissions.listed_runs(request.user, request)  # a custom tenant filter
-    return list(runs.order_by().values_list("pk", "state", "started_at")), True
+    return list(_in_order(runs, oldest_first=oldest_first).values_list("pk", "state")), True
 
 
 def _page_of_involved(
@@ -116,13 +118,12 @@ def _page_of_involved(
     oldest_first: bool,
     complete: bool = True,
     count: tuple[int, bool] | None = None,
-):
+) -> Page:
     """The page of a person's runs, picked from their rows already read: one
     query for the page's runs by id. When those rows stop before the page's
     end (more runs than COUNT_CAP), one more walk, to the page's end."""
     state = filters.get("state")
-    rows = [r for r in involved if not state or r[1] == state]
-    rows.sort(key=lambda r: (r[2], r[0]), reverse=not oldest_first)
+    rows = [r for r in involved if not state or r[1] == state]  # already in list order
     number = page_number(request)
     start = (number - 1) * PAGE_SIZE
     if not complete and len(rows) <= start + PAGE_SIZE:
@@ -130,7 +131,7 @@ def _page_of_involved(
             request.user, start + PAGE_SIZE + 1, request, oldest=oldest_first, state=state or None
         )
         rows = walked if walked is not None else rows
-    ids = [pk for pk, _, _ in rows[start : start + PAGE_SIZE]]
+    ids = [pk for pk, _ in rows[start : start + PAGE_SIZE]]
     found = (
         {
             run.pk: run
@@ -240,12 +241,15 @@ def _state_links(found: dict, others: dict) -> list[dict]:
     ]
 
 
+def _in_order(runs, *, oldest_first: bool):
+    if oldest_first:
+        return runs.order_by("started_at", "pk")
+    return runs.order_by("-started_at", "-pk")
+
+
 def _listed(runs, *, oldest_first: bool):
     """The runs in list order, with only the columns the list shows."""
-    if oldest_first:
-        runs = runs.order_by("started_at", "pk")
-    else:
-        runs = runs.order_by("-started_at", "-pk")
+    runs = _in_order(runs, oldest_first=oldest_first)
     # Process and version come by a second query for the page (few rows):
     # joining them made SQLite sort the whole table instead of walking the
     # start-time index. The run data is never shown in the list.
