@@ -73,19 +73,22 @@ def run_rows(runs: Iterable[ProcessInstance]) -> list[dict]:
     return rows
 
 
-def workitem_rows(items: Iterable[WorkItem], *, done: bool, now: datetime) -> list[dict]:
-    """The inbox's rows: when created (completed, on Done), badges, the run's process and key."""
+def workitem_rows(
+    items: Iterable[WorkItem], *, runs: dict[int, tuple[str, str]], done: bool, now: datetime
+) -> list[dict]:
+    """The inbox's rows: when created (completed, on Done), badges, the run's process
+    and key (``runs``: run id -> (business key, process title))."""
     detail = pk_url("monitoring:workitem_detail")
     rows = []
     for item in items:
-        run = item.instance
+        business_key, process = runs[item.instance_id]
         rows.append(
             {
                 "pk": str(item.pk),
                 "url": detail(item.pk),
                 "name": item.name or item.activity_key,
-                "process": run.process.title,
-                "business_key": run.business_key or "—",
+                "process": process,
+                "business_key": business_key or "—",
                 "when": local_text(item.completed_at if done else item.created_at, seconds=False)
                 or "—",
                 "outcome": item.outcome,
