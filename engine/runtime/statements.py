@@ -115,12 +115,12 @@ class Statement:
         self.annotations = dict(compiler.annotation_col_map)
         self.converters = compiler.get_converters([column for column, _, _ in select])
 
-    def first(self, ids: dict[int, int]) -> tuple[Model, dict[str, Any]] | None:
+    def first(self, ids: dict[Any, Any]) -> tuple[Model, dict[str, Any]] | None:
         """(instance, {annotation: value}) of the first row, or None.
 
-        ``ids`` maps the placeholders (RUN, WORKITEM) to this call's ids.
+        ``ids`` maps the placeholders (RUN, WORKITEM; a str one) to this call's values.
         """
-        params = [ids.get(p, p) if isinstance(p, int) else p for p in self.params]
+        params = [ids.get(p, p) if isinstance(p, int | str) else p for p in self.params]
         connection = connections[self.alias]
         with _executed(connection, self.sql, params) as cursor:
             row = cursor.fetchone()

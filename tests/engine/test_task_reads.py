@@ -137,3 +137,23 @@ def test_offers_to_names_and_to_a_group_that_does_not_exist_yet(wm, bob, carol):
     wm.release(task, user=carol)
     wm.complete(task, user=bob)  # by name
     assert not task.candidates.exists()
+
+
+def test_the_assignee_expression_names_an_active_user_or_the_task_is_offered(wm, bob, carol):
+    carol.is_active = False
+    carol.save()
+    deploy(
+        [{"key": "mine", "kind": "human", "assignee": "data.user", "allowed_users": ["bob"]}],
+        ["start>mine", "mine>end"],
+        code="tr_assignee",
+    )
+    states = {}
+    for name in ("bob", "carol", "nobody-by-this-name"):
+        run = wm.start_run("tr_assignee", {"user": name})
+        task = run.workitems.get(activity_key="mine")
+        states[name] = (task.state, task.assignee_id)
+    assert states == {
+        "bob": (WorkItemState.ASSIGNED, bob.pk),
+        "carol": (WorkItemState.OFFERED, None),
+        "nobody-by-this-name": (WorkItemState.OFFERED, None),
+    }
