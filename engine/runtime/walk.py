@@ -324,8 +324,11 @@ class Walk:
             # Every open workitem is one of this walk's objects, as it left them.
             states = {w.state for w in self.made if w.state in OPEN_STATES}
         else:
+            # (order_by(): WorkItem's default ordering joined the run table and made
+            # DISTINCT run over the ordering's columns too)
             states = set(
                 WorkItem.objects.filter(instance=self.run, state__in=OPEN_STATES)
+                .order_by()
                 .values_list("state", flat=True)
                 .distinct()
             )
@@ -346,7 +349,7 @@ class Walk:
     def _stuck_at_joins(self) -> bool:
         """Branches wait at a join for branches that will never come: an incident."""
         waiting = Token.objects.filter(instance=self.run, consumed_at=None)
-        keys = sorted(set(waiting.values_list("activity_key", flat=True)))
+        keys = sorted(set(waiting.order_by().values_list("activity_key", flat=True)))
         if not keys:
             return False
         stuck = ", ".join(keys)
