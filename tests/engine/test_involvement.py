@@ -150,3 +150,22 @@ def test_the_walks_keep_to_the_persons_tenant(wm, flow, settings, django_user_mo
 
 def no_filter(queryset, tenant):
     return queryset
+
+
+def test_the_migration_fills_the_rows_written_before_it(wm, flow, people):
+    import importlib
+
+    from django.db import connection
+
+    backfill = importlib.import_module("engine.migrations.0015_involvement").BACKFILL
+    ann, ben, *_ = people
+    run = wm.start_run("inv_flow", {"author": "ben"}, user=ann)
+    wm.complete(run.workitems.get(activity_key="draft"), user=ben)  # an offer to the desk
+    WorkItem.objects.update(run_started_at=None)
+    WorkItemCandidate.objects.update(run_started_at=None)
+    with connection.cursor() as cursor:
+        for sql in backfill:
+            cursor.execute(sql)
+    assert not WorkItem.objects.filter(run_started_at=None).exists()
+    assert WorkItemCandidate.objects.exists()
+    assert_same(*people)
