@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from designer.monitoring.badges import workitem_badges
-from engine.models import ProcessInstance, RunState, WorkItem
+from engine.models import Process, ProcessInstance, RunState, Version, WorkItem
 
 STATE_LABELS = {value: str(label) for value, label in RunState.choices}
 _MARK = 7_654_321_098_765  # a pk no URL pattern could mistake for anything but the pk
@@ -48,9 +48,25 @@ def local_text(moment: datetime | None, *, seconds: bool = True) -> str:
     return f"{text}:{moment.second:02d}" if seconds else text
 
 
-def run_rows(runs: Iterable[ProcessInstance]) -> list[dict]:
-    """The runs list's rows (``run.error``: the trigger history's, when attached)."""
+def run_rows(runs: list[ProcessInstance]) -> list[dict]:
+    """The runs list's rows (``run.error``: the trigger history's, when attached).
+
+    The process titles and version numbers of the page's runs come by a query
+    each, read as tuples (a prefetch of models cost more Python than the rows).
+    """
     detail = pk_url("monitoring:run_detail")
+    titles, numbers = {}, {}
+    if runs:
+        titles = dict(
+            Process.objects.filter(pk__in={run.process_id for run in runs}).values_list(
+                "pk", "title"
+            )
+        )
+        numbers = dict(
+            Version.objects.filter(pk__in={run.version_id for run in runs}).values_list(
+                "pk", "number"
+            )
+        )
     rows = []
     for run in runs:
         who = run.started_by
@@ -58,8 +74,8 @@ def run_rows(runs: Iterable[ProcessInstance]) -> list[dict]:
             {
                 "pk": str(run.pk),
                 "url": detail(run.pk),
-                "process": run.process.title,
-                "version": str(run.version.number),
+                "process": titles[run.process_id],
+                "version": str(numbers[run.version_id]),
                 "business_key": run.business_key or "—",
                 "trigger_key": run.trigger_key,
                 "state": run.state,

@@ -1,9 +1,9 @@
+# ruff: noqa: F811  (pytest fixtures imported from the shared fixtures module)
 """The list rows' text (designer/monitoring/rows.py) is what Django's tags and filters drew."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
@@ -11,6 +11,14 @@ from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from designer.monitoring.rows import local_text, pk_url, run_rows
+from engine.models import ProcessInstance
+from tests.designer.test_monitoring_fixtures import (  # noqa: F401
+    approvers,
+    requester,
+    review,
+    started,
+    wm,
+)
 
 
 @pytest.mark.parametrize("name", ["monitoring:run_detail", "monitoring:workitem_detail"])
@@ -40,34 +48,28 @@ def test_times_read_as_the_date_filter_draws_them_in_the_current_zone(zone):
     assert local_text(None) == ""
 
 
-def _run(**changes):
-    run = SimpleNamespace(
-        pk=12,
-        process=SimpleNamespace(title="Expense"),
-        version=SimpleNamespace(number=3),
-        business_key="",
-        trigger_key="",
-        state="failed_at_end",
-        started_by=None,
-        started_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
-        ended_at=None,
-    )
+def _run(started, **changes):
+    run = ProcessInstance.objects.get(pk=started.pk)
+    run.business_key, run.trigger_key, run.state = "", "", "failed_at_end"
+    run.started_by, run.ended_at = None, None
     for key, value in changes.items():
         setattr(run, key, value)
     return run
 
 
-def test_a_run_row_shows_words_not_values():
-    (row,) = run_rows([_run()])
+@pytest.mark.django_db
+def test_a_run_row_shows_words_not_values(started, review):
+    (row,) = run_rows([_run(started)])
     assert row["state_label"] == "Failed (at an end)"
     assert row["started_by"] == "system"  # no person started it
     assert row["business_key"] == "—"
     assert row["ended"] == "—"
     assert row["error"] == ""
-    assert row["url"] == reverse("monitoring:run_detail", args=[12])
+    assert row["url"] == reverse("monitoring:run_detail", args=[started.pk])
+    assert (row["process"], row["version"]) == (review.process.title, str(review.number))
 
 
-def test_a_run_row_carries_the_trigger_historys_error():
-    person = SimpleNamespace(get_username=lambda: "ann")
-    (row,) = run_rows([_run(error="boom", started_by=person, business_key="B-1")])
-    assert (row["error"], row["started_by"], row["business_key"]) == ("boom", "ann", "B-1")
+@pytest.mark.django_db
+def test_a_run_row_carries_the_trigger_historys_error(started, requester):
+    (row,) = run_rows([_run(started, error="boom", started_by=requester, business_key="B-1")])
+    assert (row["error"], row["started_by"], row["business_key"]) == ("boom", "rita", "B-1")
