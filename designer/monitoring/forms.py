@@ -7,6 +7,7 @@ rest of the filters still apply.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django import forms
 from django.utils import formats, timezone
@@ -32,7 +33,7 @@ def start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _attrs(attrs: dict) -> str:
+def _attrs(attrs: dict[str, Any]) -> str:
     # As django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name.
     return "".join(
         f" {conditional_escape(name)}"
@@ -54,7 +55,9 @@ class _Drawn:
     templates.
     """
 
-    def _render(self, template_name: str, context: dict, renderer=None) -> SafeString:
+    def _render(
+        self, template_name: str, context: dict[str, Any], renderer: object = None
+    ) -> SafeString:
         widget = context["widget"]
         if "optgroups" in widget:
             return mark_safe(_select(widget))
@@ -66,7 +69,7 @@ class _Drawn:
         )
 
 
-def _select(widget: dict) -> str:
+def _select(widget: dict[str, Any]) -> str:
     # As django/forms/widgets/select.html and select_option.html (whose closing
     # newline is kept, hence a blank line after each option).
     parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']

@@ -48,7 +48,7 @@ def local_text(moment: datetime | None, *, seconds: bool = True) -> str:
     return f"{text}:{moment.second:02d}" if seconds else text
 
 
-def run_rows(runs: list[ProcessInstance]) -> list[dict]:
+def run_rows(runs: list[ProcessInstance]) -> list[dict[str, object]]:
     """The runs list's rows (``run.error``: the trigger history's, when attached).
 
     The process titles and version numbers of the page's runs come by a query
@@ -67,7 +67,7 @@ def run_rows(runs: list[ProcessInstance]) -> list[dict]:
                 "pk", "number"
             )
         )
-    rows = []
+    rows: list[dict[str, object]] = []
     for run in runs:
         who = run.started_by
         rows.append(
@@ -91,11 +91,11 @@ def run_rows(runs: list[ProcessInstance]) -> list[dict]:
 
 def workitem_rows(
     items: Iterable[WorkItem], *, runs: dict[int, tuple[str, str]], done: bool, now: datetime
-) -> list[dict]:
+) -> list[dict[str, object]]:
     """The inbox's rows: when created (completed, on Done), badges, the run's process
     and key (``runs``: run id -> (business key, process title))."""
     detail = pk_url("monitoring:workitem_detail")
-    rows = []
+    rows: list[dict[str, object]] = []
     for item in items:
         business_key, process = runs[item.instance_id]
         rows.append(
