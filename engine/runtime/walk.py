@@ -41,7 +41,7 @@ from engine.runtime.statements import insert_rows, new_instance
 
 # What a walk may change on the run besides lock_version (the rest is fixed when it starts).
 RUN_MOVING_FIELDS = [
-    "state",
+    "state",  # first: settle() leaves it out when the row holds it already
     "condition",
     "data",
     "result",
@@ -298,7 +298,10 @@ class Walk:
             run.result = copy.deepcopy(run.data)
         if run.data is not self.data_at_start and new != RunState.COMPLETED:
             rearm_date_timers(run, self.graph)  # an open timer follows its date
-        locks.bump(run, *RUN_MOVING_FIELDS, fast=True)
+        # A state the row already holds is not written again: setting it rewrites
+        # the run's three state indexes, a WAL page each per step (docs/benchmarks.md).
+        moving = RUN_MOVING_FIELDS[1:] if locks.state_unchanged(run) else RUN_MOVING_FIELDS
+        locks.bump(run, *moving, fast=True)
         if new != previous:
             if new == RunState.COMPLETED:
                 record("run.completed", run, status_from=previous, status_to=new)
