@@ -77,13 +77,12 @@ def involved_rows(
     or a tenant narrows it); the union is cut to ``upto`` and then joined to
     the runs for their states.
     """
-    from engine.models.runtime import ProcessInstance, WorkItem, WorkItemCandidate
+    from engine.models.runtime import ProcessInstance
 
     if upto <= 0:
         return []
     connection = connections[ProcessInstance.objects.db]
-    quote = connection.ops.quote_name
-    run_table = quote(ProcessInstance._meta.db_table)
+    run_table = connection.ops.quote_name(ProcessInstance._meta.db_table)
     direction = "ASC" if oldest else "DESC"
     narrow, narrow_params = "", []
     if state is not None:
@@ -92,35 +91,9 @@ def involved_rows(
     if tenant_id is not None:
         narrow += " AND r.tenant_id = %s"
         narrow_params.append(tenant_id)
-    # CROSS JOIN: SQLite keeps the source's walk as the outer loop (one run looked
-    # up by key per row) rather than scanning every run in the state.
-    joined = f" CROSS JOIN {run_table} r" if narrow else ""
-    on_run = " AND r.id = s.instance_id" if narrow else ""
-
-    legs, params = [], []
-    # Runs they started: the run rows themselves, on run_starter_time.
-    legs.append(
-        f"SELECT r.started_at AS t, r.id AS run_id FROM {run_table} r "
-        f"WHERE r.started_by_id = %s{narrow} "
-        f"ORDER BY r.started_at {direction}, r.id {direction} LIMIT %s"
-    )
-    params += [user.pk, *narrow_params, upto]
-    sources = [
-        (WorkItem, "assignee_id", [user.pk]),
-        (WorkItem, "completed_by_id", [user.pk]),
-        (WorkItemCandidate, "user_id", [user.pk]),
-        (WorkItemCandidate, "group_id", sorted(group_ids)),
-    ]
-    for model, column, keys in sources:
-        table = quote(model._meta.db_table)
-        for key in keys:
-            # DISTINCT: a person often has several workitems (or offers) in one run.
-            legs.append(
-                f"SELECT DISTINCT s.run_started_at AS t, s.instance_id AS run_id "
-                f"FROM {table} s{joined} WHERE s.{column} = %s{on_run}{narrow} "
-                f"ORDER BY t {direction}, run_id {direction} LIMIT %s"
-            )
-            params += [key, *narrow_params, upto]
+    keys = {"started": [user.pk], "assignee_id": [user.pk], "completed_by_id": [user.pk]}
+    keys |= {"user_id": [user.pk], "group_id": sorted(group_ids)}
+    legs, params = _walks(connection, keys, direction, narrow, narrow_params, upto)
     # Each walk in its own derived table: SQLite takes no LIMIT on a leg of a UNION.
     union = " UNION ".join(f"SELECT t, run_id FROM ({leg}) w{i}" for i, leg in enumerate(legs))
     # The runs' states by key, in the walks' order: no start time comes back to
@@ -133,3 +106,38 @@ def involved_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, upto])
         return [(pk, value) for pk, value in cursor.fetchall()]
+
+
+def _walks(
+    connection: Any, keys: dict, direction: str, narrow: str, narrow_params: list, upto: int
+) -> tuple[list[str], list[Any]]:
+    """One walk per source and key (``keys``: source column -> the person's keys),
+    each in list order, stopping after ``upto`` runs: ``(statements, params)``."""
+    from engine.models.runtime import ProcessInstance, WorkItem, WorkItemCandidate
+
+    quote = connection.ops.quote_name
+    run_table = quote(ProcessInstance._meta.db_table)
+    # CROSS JOIN: SQLite keeps the source's walk as the outer loop (one run looked
+    # up by key per row) rather than scanning every run in the state.
+    joined = f" CROSS JOIN {run_table} r" if narrow else ""
+    on_run = " AND r.id = s.instance_id" if narrow else ""
+    legs, params = [], []
+    for key in keys["started"]:  # the run rows themselves, on run_starter_time
+        legs.append(
+            f"SELECT r.started_at AS t, r.id AS run_id FROM {run_table} r "
+            f"WHERE r.started_by_id = %s{narrow} "
+            f"ORDER BY r.started_at {direction}, r.id {direction} LIMIT %s"
+        )
+        params += [key, *narrow_params, upto]
+    for column in ("assignee_id", "completed_by_id", "user_id", "group_id"):
+        model = WorkItem if column in ("assignee_id", "completed_by_id") else WorkItemCandidate
+        for key in keys[column]:
+            # DISTINCT: a person often has several workitems (or offers) in one run.
+            legs.append(
+                f"SELECT DISTINCT s.run_started_at AS t, s.instance_id AS run_id "
+                f"FROM {quote(model._meta.db_table)} s{joined} "
+                f"WHERE s.{column} = %s{on_run}{narrow} "
+                f"ORDER BY t {direction}, run_id {direction} LIMIT %s"
+            )
+            params += [key, *narrow_params, upto]
+    return legs, params

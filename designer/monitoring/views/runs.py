@@ -95,6 +95,21 @@ def _walkable(filters: dict) -> bool:
     return not any(filters.get(name) for name in _NOT_WALKED)
 
 
+def _runs_of(request: HttpRequest, filters: dict, sees_all: bool, *, oldest_first: bool) -> tuple:
+    """``(runs, involved, complete)``: the runs queryset (for operators and run
+    viewers, or a filter the walks cannot apply: then their union of id sets)
+    and a person's own runs (started, assigned, completed, offered), read once
+    up to COUNT_CAP of them for the counts by state and the page both."""
+    runs = (
+        _filter_runs(permissions.listed_runs(request.user, request), filters)
+        if sees_all or not _walkable(filters)
+        else None
+    )
+    if sees_all:
+        return runs, None, True
+    return runs, *_involved(request, runs, filters, oldest_first=oldest_first)
+
+
 def _involved(
     request: HttpRequest, runs, filters: dict, *, oldest_first: bool
 ) -> tuple[list, bool]:
@@ -116,17 +131,17 @@ def _page_of_involved(
     filters: dict,
     *,
     oldest_first: bool,
-    complete: bool = True,
     count: tuple[int, bool] | None = None,
 ) -> Page:
     """The page of a person's runs, picked from their rows already read: one
     query for the page's runs by id. When those rows stop before the page's
-    end (more runs than COUNT_CAP), one more walk, to the page's end."""
+    end (more runs than COUNT_CAP: ``count`` capped), one more walk, to the
+    page's end."""
     state = filters.get("state")
     rows = [r for r in involved if not state or r[1] == state]  # already in list order
     number = page_number(request)
     start = (number - 1) * PAGE_SIZE
-    if not complete and len(rows) <= start + PAGE_SIZE:
+    if count is not None and count[1] and len(rows) <= start + PAGE_SIZE:
         walked = permissions.involved_first(
             request.user, start + PAGE_SIZE + 1, request, oldest=oldest_first, state=state or None
         )
@@ -161,41 +176,22 @@ def run_list(request: HttpRequest) -> HttpResponse:
     form = RunFilterForm(request.GET or None, processes=processes, triggers=trigger_keys(processes))
     filters = form.values() if request.GET else {}
     sees_all = permissions.sees_all_runs(request.user)
-    # A person's own runs come by index walks (_involved): the union of id sets
-    # of listed_runs (and its read of the person's groups) only for a filter the
-    # walks cannot apply.
-    runs = (
-        _filter_runs(permissions.listed_runs(request.user, request), filters)
-        if sees_all or not _walkable(filters)
-        else None
-    )
+    oldest_first = filters.get("sort") == "oldest"
+    runs, involved, complete = _runs_of(request, filters, sees_all, oldest_first=oldest_first)
     # Counts by state, the state filter left out so every state's count stays
     # visible as a way to switch to it. One query either way.
-    oldest_first = filters.get("sort") == "oldest"
-    # A person's own runs (started, assigned, completed, offered): read once,
-    # up to COUNT_CAP of them, for the counts by state and the page both.
-    involved, complete = (
-        (None, True) if sees_all else _involved(request, runs, filters, oldest_first=oldest_first)
-    )
     found = _state_counts(runs, sees_all=sees_all, involved=involved, complete=complete)
     others = {k: v for k, v in filters.items() if k != "state"}
     counts = _state_links(found, others)
     total = sum(n for n, _ in found.values())
     total_capped = any(capped for _, capped in found.values())
-    if filters.get("state") and runs is not None:
-        runs = runs.filter(state=filters["state"])
     # The counts by state already give the total: no second count.
     if filters.get("state"):
         total, total_capped = found[filters["state"]]
+        runs = runs.filter(state=filters["state"]) if runs is not None else None
     if involved is not None:
-        page = _page_of_involved(
-            involved,
-            request,
-            filters,
-            oldest_first=oldest_first,
-            complete=complete,
-            count=(total, total_capped),
-        )
+        count = (total, total_capped)
+        page = _page_of_involved(involved, request, filters, oldest_first=oldest_first, count=count)
     else:
         page = paginate(
             _listed(runs, oldest_first=oldest_first),
