@@ -125,11 +125,12 @@ def enter_human(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
         if text:
             with contextlib.suppress(DurationError):
                 setattr(workitem, field_name, walk.now + parse_duration(text))
+    timeout = timeout_for(walk, workitem, activity)
     walk.insert(workitem)
     groups = (*activity.allowed_groups, *activity.roles)
     if activity.allowed_users or groups:  # a new workitem has no offers to replace
         set_candidates(workitem, users=activity.allowed_users, groups=groups, replace=False)
-    arm_timeout(walk, workitem, activity)
+    arm_timeout(walk, workitem, timeout)
     record("workitem.created", walk.run, workitem, status_to=workitem.state)
     if assignee is not None:
         record(
@@ -205,24 +206,35 @@ def set_candidates(workitem: WorkItem, *, users=(), groups=(), replace: bool = T
     WorkItemCandidate.objects.bulk_create(rows)
 
 
-def arm_timeout(
+def timeout_for(
     walk: Walk, workitem: WorkItem, activity: Activity, extra: timedelta | None = None
-) -> None:
-    """A timer for the earliest timeout out of the activity (or ``extra``, if sooner)."""
+) -> str | None:
+    """Set ``due_at`` to the earliest timeout out of the activity (or ``extra``, if sooner).
+
+    Before the workitem's INSERT, so its row goes in with it (no UPDATE of the row
+    just written). Returns the timeout's transition key ("" for ``extra``), or None
+    when nothing times out; ``arm_timeout`` then writes the timer.
+    """
     found = timeout_transitions(walk.graph, activity.key)
     choice: tuple[str, timedelta] | None = (found[0][0].key, found[0][1]) if found else None
     if extra is not None and (choice is None or extra < choice[1]):
         choice = ("", extra)
     if choice is None:
-        return
+        return None
     workitem.due_at = walk.now + choice[1]
-    WorkItem.objects.filter(pk=workitem.pk).update(due_at=workitem.due_at)
+    return choice[0]
+
+
+def arm_timeout(walk: Walk, workitem: WorkItem, transition_key: str | None) -> None:
+    """The timer of a timeout ``timeout_for`` chose (none when it returned None)."""
+    if transition_key is None:
+        return
     Timer.objects.create(
         instance=walk.run,
         workitem=workitem,
         kind=TimerKind.TIMEOUT,
         due_at=workitem.due_at,
-        transition_key=choice[0],
+        transition_key=transition_key,
         created_at=walk.now,
     )
 
@@ -274,12 +286,13 @@ def enter_signal(walk: Walk, workitem: WorkItem, activity: Activity) -> None:
     workitem.state = WorkItemState.WAITING
     workitem.signal_name = activity.signal_name.strip()
     workitem.correlation_value = signals.correlation_of(activity, walk.run.data)
-    walk.insert(workitem)
     extra = None
     if activity.signal_timeout:
         with contextlib.suppress(DurationError):
             extra = parse_duration(activity.signal_timeout)
-    arm_timeout(walk, workitem, activity, extra)
+    timeout = timeout_for(walk, workitem, activity, extra)
+    walk.insert(workitem)
+    arm_timeout(walk, workitem, timeout)
     record(
         "workitem.created",
         walk.run,

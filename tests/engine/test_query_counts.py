@@ -305,3 +305,26 @@ def test_batched_events_are_stored_as_the_orm_stores_them(wm, bob):
     assert stored(batched[0].pk) == stored(plain.pk)
     assert stored(batched[1].pk)["workitem_id"] is None
     assert AuditEvent.objects.get(pk=batched[0].pk).created_at is not None
+
+
+def test_a_task_with_a_timeout_goes_in_with_its_due_date(wm, bob):
+    deploy(
+        [
+            {"key": "h", "kind": "human", "assignee": "data.user"},
+            {"key": "late", "kind": "automatic", "handler": "test.noop"},
+        ],
+        [
+            "start>h",
+            "h>end",
+            {"source": "h", "target": "late", "condition": "timeout:3d"},
+            "late>end",
+        ],
+        code="qc_timeout",
+    )
+    wm.start_run("qc_timeout", {"user": "bob"})  # warm
+    cost, run, sql = measure(wm, runtime.start_run, "qc_timeout", {"user": "bob"})
+    task = run.workitems.get(activity_key="h")
+    assert task.due_at is not None and task.timers.get().due_at == task.due_at
+    # As a start without a timeout, and the timer's INSERT: no UPDATE of the new task.
+    assert cost == Cost(statements=6, writes=5, transactions=1), (cost, _shown(sql))
+    assert not any(s.startswith('UPDATE "engine_workitem"') for s in sql), _shown(sql)
