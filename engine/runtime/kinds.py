@@ -227,7 +227,7 @@ def timeout_for(
 
 def arm_timeout(walk: Walk, workitem: WorkItem, transition_key: str | None) -> None:
     """The timer of a timeout ``timeout_for`` chose (none when it returned None)."""
-    if transition_key is None:
+    if transition_key is None or workitem.due_at is None:
         return
     Timer.objects.create(
         instance=walk.run,
