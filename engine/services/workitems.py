@@ -259,17 +259,7 @@ def complete(
     effects = Effects()
     with transaction.atomic(), batch():  # the completion's events: one INSERT
         run, workitem = _lock(workitem, expected_version, user)
-        # An offered task's candidate may act (as can_act would find, read with the task).
-        offered = workitem.state == WorkItemState.OFFERED and getattr(workitem, OFFERED_TO)
-        if not (offered or permissions.can_act(user, workitem)):
-            if workitem.state == WorkItemState.ASSIGNED and workitem.assignee_id != getattr(
-                user, "pk", None
-            ):
-                raise Conflict(
-                    f"This task is assigned to {_username(workitem.assignee)}; "
-                    "only they can complete it."
-                )
-            raise NotAllowed("You may not complete this task.")
+        _may_complete(user, workitem)
         activity = workitem.activity
         outcome = _check_outcome(activity, outcome)
         form = _check_form(activity, data)
@@ -304,6 +294,21 @@ def complete(
         walk.settle()
         effects.schedule()
     return workitem
+
+
+def _may_complete(user, workitem: WorkItem) -> None:
+    """Conflict or NotAllowed unless ``user`` may complete the (locked) ``workitem``."""
+    # An offered task's candidate may act (as can_act would find, read with the task).
+    offered = workitem.state == WorkItemState.OFFERED and getattr(workitem, OFFERED_TO)
+    if offered or permissions.can_act(user, workitem):
+        return
+    if workitem.state == WorkItemState.ASSIGNED and workitem.assignee_id != getattr(
+        user, "pk", None
+    ):
+        raise Conflict(
+            f"This task is assigned to {_username(workitem.assignee)}; only they can complete it."
+        )
+    raise NotAllowed("You may not complete this task.")
 
 
 def _check_outcome(activity, outcome) -> str | None:
