@@ -98,11 +98,20 @@ def involved_rows(
     union = " UNION ".join(f"SELECT t, run_id FROM ({leg}) w{i}" for i, leg in enumerate(legs))
     # The runs' states by key, in the walks' order: no start time comes back to
     # Python (SQLite's times are text the ORM would parse, row by row).
-    first = f"SELECT t, run_id FROM ({union}) u ORDER BY t {direction}, run_id {direction} LIMIT %s"
+    cut = f"FROM ({union}) u ORDER BY t {direction}, run_id {direction} LIMIT %s"
     sql = (
-        f"SELECT r.id, r.state FROM ({first}) p CROSS JOIN {run_table} r WHERE r.id = p.run_id "
+        f"SELECT r.id, r.state FROM (SELECT t, run_id {cut}) p "
+        f"CROSS JOIN {run_table} r WHERE r.id = p.run_id "
         f"ORDER BY p.t {direction}, p.run_id {direction}"
     )
+    if connection.vendor == "postgresql":
+        # Joined to that list, PostgreSQL hashed every run (a scan of the table) for
+        # 1,001 keys; from an array it looks each run up by its key.
+        sql = (
+            f"SELECT r.id, r.state FROM unnest(ARRAY(SELECT run_id {cut})) "
+            f"WITH ORDINALITY AS p(run_id, n) "
+            f"JOIN {run_table} r ON r.id = p.run_id ORDER BY p.n"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, upto])
         return [(pk, value) for pk, value in cursor.fetchall()]
@@ -117,10 +126,13 @@ def _walks(
 
     quote = connection.ops.quote_name
     run_table = quote(ProcessInstance._meta.db_table)
-    # CROSS JOIN: SQLite keeps the source's walk as the outer loop (one run looked
-    # up by key per row) rather than scanning every run in the state.
-    joined = f" CROSS JOIN {run_table} r" if narrow else ""
-    on_run = " AND r.id = s.instance_id" if narrow else ""
+    # The run tested by a scalar subquery: looked up by its key per row walked.
+    # Joined, PostgreSQL hashed every run in the state (or the tenant) instead.
+    on_run = (
+        f" AND (SELECT r.id FROM {run_table} r WHERE r.id = s.instance_id{narrow}) IS NOT NULL"
+        if narrow
+        else ""
+    )
     legs, params = [], []
     for key in keys["started"]:  # the run rows themselves, on run_starter_time
         legs.append(
@@ -135,8 +147,8 @@ def _walks(
             # DISTINCT: a person often has several workitems (or offers) in one run.
             legs.append(
                 f"SELECT DISTINCT s.run_started_at AS t, s.instance_id AS run_id "
-                f"FROM {quote(model._meta.db_table)} s{joined} "
-                f"WHERE s.{column} = %s{on_run}{narrow} "
+                f"FROM {quote(model._meta.db_table)} s "
+                f"WHERE s.{column} = %s{on_run} "
                 f"ORDER BY t {direction}, run_id {direction} LIMIT %s"
             )
             params += [key, *narrow_params, upto]
