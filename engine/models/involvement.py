@@ -32,6 +32,13 @@ def run_start_copy() -> models.DateTimeField:
     return models.DateTimeField(null=True, blank=True, editable=False, help_text=RUN_START_HELP)
 
 
+def fill_run_start(row: Any) -> None:
+    """Give a workitem or an offer saved outside the engine's walk (the admin, a
+    fixture, a data fix) its run's start, so it shows in its people's runs lists."""
+    if row.run_started_at is None and row.instance_id is not None:
+        row.run_started_at = row.instance.started_at
+
+
 # Partial: automatic steps (no assignee, no completer) add no index entry.
 WORKITEM_INDEXES = [
     models.Index(

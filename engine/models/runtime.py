@@ -12,6 +12,8 @@ the QuerySet methods below are the reads the inbox and run pages use.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
@@ -21,7 +23,12 @@ from engine.core import graph as core_graph
 from engine.core import states as core_states
 from engine.models.definitions import ActivityKind, Version
 from engine.models.indexes import WORKITEM_BASE_INDEXES
-from engine.models.involvement import CANDIDATE_INDEXES, WORKITEM_INDEXES, run_start_copy
+from engine.models.involvement import (
+    CANDIDATE_INDEXES,
+    WORKITEM_INDEXES,
+    fill_run_start,
+    run_start_copy,
+)
 
 
 class RunState(models.TextChoices):
@@ -412,6 +419,10 @@ class WorkItem(models.Model):
 
     objects = WorkItemQuerySet.as_manager()
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fill_run_start(self)
+        super().save(*args, **kwargs)
+
     class Meta:
         ordering = ["instance", "seq"]
         constraints = [
@@ -463,6 +474,10 @@ class WorkItemCandidate(models.Model):
     # reading and sorting every open offer.
     created_at = models.DateTimeField(default=timezone.now)
     run_started_at = run_start_copy()  # engine.models.involvement
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fill_run_start(self)
+        super().save(*args, **kwargs)
 
     class Meta:
         indexes = [

@@ -54,6 +54,7 @@ def offer(version, n: int, *, group=None, user=None, start: int = 0, starter=Non
             name="Approve the expense",
             state=WorkItemState.OFFERED,
             created_at=run.started_at + timedelta(seconds=1),
+            run_started_at=run.started_at,  # as the engine writes it
         )
         for run in runs
     )
@@ -64,6 +65,7 @@ def offer(version, n: int, *, group=None, user=None, start: int = 0, starter=Non
             group=group,
             user=user,
             created_at=item.created_at,
+            run_started_at=item.run_started_at,
         )
         for item in items
     )

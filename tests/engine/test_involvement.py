@@ -169,3 +169,16 @@ def test_the_migration_fills_the_rows_written_before_it(wm, flow, people):
     assert not WorkItem.objects.filter(run_started_at=None).exists()
     assert WorkItemCandidate.objects.exists()
     assert_same(*people)
+
+
+def test_a_task_and_an_offer_saved_outside_the_walk_still_list_their_run(wm, flow, people):
+    # The admin or a data fix saves rows through the model, not the engine's INSERT:
+    # without their run's start they would be missing from their people's lists.
+    ann, ben, cid, dee = people
+    run = wm.start_run("inv_flow", {"author": "nobody"}, user=None)
+    task = WorkItem.objects.create(
+        instance=run, seq=99, activity_key="sign", activity_kind="human", assignee=dee
+    )
+    WorkItemCandidate.objects.create(workitem=task, instance=run, user=cid)
+    assert walked(dee) == [run.pk] and walked(cid) == [run.pk]
+    assert_same(*people)
